@@ -1,0 +1,351 @@
+"""AdPacing-v0: pace a day's ad budget through second-price auctions (lessons 04, 06)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import cached_property
+from typing import Any, NamedTuple, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from mediarl_lessons._validation import check_action, check_array, check_int
+
+
+class AdPacingState(NamedTuple):
+    """What a state index of :class:`AdPacingEnv` means."""
+
+    time_left: int  #: slots left in the day, this one included (0: the day is over)
+    budget_left: int  #: budget units left (0: the budget is spent)
+    ctr_level: int  #: predicted-CTR level of the current slot's impressions (0 = lowest)
+
+
+class AdPacingEnv(gym.Env):
+    """
+    A day of ad auctions: bid for each slot's impressions without running out of budget.
+
+    ## Description
+    An advertiser has a budget for the day, in whole budget units, and the day is cut into
+    `n_slots` slots. In each slot an ad exchange auctions a package of `impressions_per_slot`
+    impressions from one audience segment, and a click-through-rate (CTR) model predicts the
+    segment's CTR level (low / medium / high by default). The agent sees the time left, the
+    budget left and the CTR level, and picks a bid level. The highest competing bid (the
+    market price) is random, and higher for better segments. It is a second-price auction:
+    the agent wins when its bid is at least the market price and then pays the market price,
+    not its bid. A won package brings its expected number of clicks, `impressions_per_slot *
+    ctr_levels[level]`. This is the model of Cai et al. (2017), "Real-Time Bidding by
+    Reinforcement Learning in Display Advertising" (RLB), made small enough for tables.
+
+    What it teaches: bidding is a sequential decision. "Always bid the maximum" (the myopic
+    policy: it maximises the expected clicks of this slot) spends the budget on whatever comes
+    first; any constant bid pays for cheap, poor impressions and misses good ones. The optimal
+    policy, which dynamic programming computes from the exact model `P`, bids high on high-CTR
+    slots, skips low-CTR ones while the budget is tight, and spends freely when the day is
+    nearly over (pacing). It is a finite-horizon MDP: values for `gamma = 1` are the expected
+    clicks of a day.
+
+    The exact model is `P[s][a] = [(probability, next_state, reward, terminated), ...]` in
+    Gymnasium's toy-text format, with `initial_state_distribution`. It is built on first use
+    (a fraction of a second for 5,000 states), so a large day costs nothing until a planner
+    asks for it. `mediarl_lessons.mdp.dense_model(env)` turns a small model into arrays,
+    `mediarl_lessons.mdp.sparse_model(env)` a large one.
+
+    ## Action Space
+    `Discrete(len(bid_levels))`, a bid in budget units per action; by default 0 / 1 / 2 / 3 / 4
+    with the names `skip`, `low`, `mid`, `high`, `max` (attribute `action_names`). A bid can
+    never exceed the budget left: the bid actually placed is `min(bid, budget_left)`.
+
+    ## Observation Space
+    `Discrete((n_slots + 1) * (budget + 1) * n_ctr_levels)` (13 * 11 * 3 = 429 by default).
+    A state is `(time_left, budget_left, ctr_level)`, encoded as
+    `(time_left * (budget + 1) + budget_left) * n_ctr_levels + ctr_level`; `encode(...)` and
+    `decode(state)` (which returns an `AdPacingState` named tuple) translate. States with
+    `time_left == 0` or `budget_left == 0` end the day; they are always reported with
+    `ctr_level = 0` (the other such indices are never visited).
+
+    ## Rewards
+    The expected clicks of the package won in this slot, `impressions_per_slot *
+    ctr_levels[ctr_level]` (2, 6 or 15 by default), or 0 when the auction is lost. Expected
+    clicks rather than sampled ones, as in RLB's value function: the randomness that matters
+    for bidding (which segments come, what they cost) stays; the click noise would only slow
+    learning. The return of an episode is the expected number of clicks in the day.
+
+    ## Starting State
+    The full day and the full budget, `(n_slots, budget, level)`, with the first slot's CTR
+    level drawn from `ctr_level_probability` (see `initial_state_distribution`).
+    `reset(options={"state": index})` starts from any chosen state instead (a shorter day,
+    a smaller budget, ...).
+
+    ## Episode End
+    - Termination (`terminated=True`): after the last slot (`time_left` reaches 0), or as
+      soon as the budget is spent (`budget_left` reaches 0: every market price is at least
+      one unit, so nothing more can be won). Terminal states are absorbing in the exact
+      model, `P[s][a] = [(1.0, s, 0.0, True)]`, and stepping after the end returns just that.
+    - Truncation (`truncated=True`): never; the day itself is the horizon, so no `TimeLimit`
+      is needed. The end of the day is a true termination: nothing comes after it, so a
+      learner must not bootstrap from the last observation.
+
+    ## Information
+    `reset` and `step` return `info` with the oracle quantities of the (new) state:
+    - `"time_left"`, `"budget_left"`, `"ctr_level"` (ints): the decoded state;
+    - `"ctr"` (float): the predicted CTR of the current slot's impressions;
+    - `step` only: `"bid"` (the bid placed, after capping by the budget), `"market_price"`
+      (the highest competing bid in this slot's auction), `"won"` (bool) and `"cost"` (budget
+      units paid: the market price when won, else 0).
+
+    ## Arguments
+    ```python
+    import gymnasium as gym
+    import mediarl_lessons
+    env = gym.make("mediarl/AdPacing-v0", n_slots=48, budget=30)  # a larger day: 4557 states
+    ```
+    - `n_slots`: slots in a day, an integer >= 1 (default 12: two-hour slots).
+    - `budget`: the day's budget in whole units, an integer >= 1 (default 10).
+    - `bid_levels`: the bid of each action in budget units, distinct non-negative integers in
+      increasing order (default `(0, 1, 2, 3, 4)`). Their names are `action_names`.
+    - `action_names`: one short lowercase name per bid level (default `skip`, `low`, `mid`,
+      `high`, `max` for the default levels, `bid<units>` such as `bid0`, `bid2` otherwise).
+    - `ctr_levels`: the predicted CTR of each level, in [0, 1] (default 0.2%, 0.6%, 1.5%).
+    - `ctr_level_probability`: how often each level comes up, non-negative, summing to 1
+      (default 0.5, 0.35, 0.15).
+    - `market_price_probability`: an `(n_ctr_levels, max_price)` array; row `l` is the
+      distribution of the market price `1 .. max_price` units for a slot of level `l` (each
+      row non-negative, summing to 1). Default: low-CTR slots cost 1 / 2 / 3 / 4 units with
+      probabilities 0.45 / 0.35 / 0.15 / 0.05, medium 0.25 / 0.35 / 0.25 / 0.15, high
+      0.10 / 0.25 / 0.35 / 0.30: good audiences are contested.
+    - `impressions_per_slot`: impressions in a slot's package, an integer >= 1 (default 1000).
+    - `render_mode`: `None` or `"ansi"`.
+
+    ## Version History
+    - v0: initial version for the course.
+
+    ## References
+    H. Cai, K. Ren, W. Zhang, K. Malialis, J. Wang, Y. Yu, D. Guo. "Real-Time Bidding by
+    Reinforcement Learning in Display Advertising". WSDM 2017.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    action_names: tuple[str, ...] = ("skip", "low", "mid", "high", "max")
+
+    def __init__(
+        self,
+        *,
+        n_slots: int = 12,
+        budget: int = 10,
+        bid_levels: Sequence[int] = (0, 1, 2, 3, 4),
+        action_names: Sequence[str] | None = None,
+        ctr_levels: Sequence[float] = (0.002, 0.006, 0.015),
+        ctr_level_probability: Sequence[float] = (0.5, 0.35, 0.15),
+        market_price_probability: Sequence[Sequence[float]] = (
+            (0.45, 0.35, 0.15, 0.05),  # low-CTR segments: mostly cheap
+            (0.25, 0.35, 0.25, 0.15),
+            (0.10, 0.25, 0.35, 0.30),  # high-CTR segments: contested
+        ),
+        impressions_per_slot: int = 1000,
+        render_mode: str | None = None,
+    ) -> None:
+        self.n_slots = check_int("n_slots", n_slots, low=1)
+        self.budget = check_int("budget", budget, low=1)
+        self.impressions_per_slot = check_int("impressions_per_slot", impressions_per_slot, low=1)
+        self.bid_levels = self._check_bid_levels(bid_levels)
+        self.action_names = self._check_action_names(action_names, self.bid_levels)
+        self.ctr_levels = check_array("ctr_levels", ctr_levels, shape=(None,), low=0.0, high=1.0)
+        n_ctr = self.ctr_levels.size
+        if n_ctr < 1:
+            raise ValueError("ctr_levels must list at least one CTR level")
+        self.ctr_level_probability = _check_distribution("ctr_level_probability", ctr_level_probability,
+                                                         (n_ctr,))
+        self.market_price_probability = _check_distribution(
+            "market_price_probability", market_price_probability, (n_ctr, None))
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        self.n_ctr_levels = n_ctr
+        self.max_price = self.market_price_probability.shape[1]
+        self.clicks_per_level = self.impressions_per_slot * self.ctr_levels  # reward of a won slot
+
+        n_states = (self.n_slots + 1) * (self.budget + 1) * n_ctr
+        self.observation_space = spaces.Discrete(n_states)
+        self.action_space = spaces.Discrete(len(self.bid_levels))
+
+        self.initial_state_distribution = np.zeros(n_states)
+        for level in range(n_ctr):
+            self.initial_state_distribution[self.encode(self.n_slots, self.budget, level)] = \
+                self.ctr_level_probability[level]
+
+        # Plain Python lists and cumulative probabilities: `step` samples with one bisect each.
+        self._bids = [int(b) for b in self.bid_levels]
+        self._clicks = self.clicks_per_level.tolist()
+        self._ctr = self.ctr_levels.tolist()
+        self._ctr_cdf = _cdf(self.ctr_level_probability)
+        self._price_cdf = [_cdf(row) for row in self.market_price_probability]
+
+        self._time_left: int | None = None  # None before the first reset
+        self._budget_left = 0
+        self._ctr_level = 0
+        self._last: dict[str, Any] | None = None
+
+    # ---- reading states --------------------------------------------------------------------
+    def encode(self, time_left: int, budget_left: int, ctr_level: int) -> int:
+        """The state index of ``(time_left, budget_left, ctr_level)``."""
+        time_left = check_int("time_left", time_left, 0, self.n_slots)
+        budget_left = check_int("budget_left", budget_left, 0, self.budget)
+        ctr_level = check_int("ctr_level", ctr_level, 0, self.n_ctr_levels - 1)
+        return (time_left * (self.budget + 1) + budget_left) * self.n_ctr_levels + ctr_level
+
+    def decode(self, state: int) -> AdPacingState:
+        """``AdPacingState(time_left, budget_left, ctr_level)`` of a state index."""
+        state = check_int("state", state, 0, self.observation_space.n - 1)
+        rest, ctr_level = divmod(state, self.n_ctr_levels)
+        time_left, budget_left = divmod(rest, self.budget + 1)
+        return AdPacingState(time_left, budget_left, ctr_level)
+
+    # ---- the exact model -------------------------------------------------------------------
+    @cached_property
+    def P(self) -> dict[int, dict[int, list[tuple[float, int, float, bool]]]]:  # noqa: N802 (toy-text name)
+        """The exact model ``P[s][a] = [(probability, next_state, reward, terminated), ...]``.
+
+        Built on first use, following a step: draw the market price, win if the bid reaches it
+        (paying the price), move to the next slot, draw its CTR level.
+        """
+        n_levels, stride = self.n_ctr_levels, self.budget + 1
+
+        def index(time_left: int, budget_left: int, level: int) -> int:  # `encode` without its checks
+            return (time_left * stride + budget_left) * n_levels + level
+
+        actions = range(self.action_space.n)
+        prices = [[(price, float(p)) for price, p in enumerate(row, start=1) if p > 0]
+                  for row in self.market_price_probability]
+        next_levels = [(level, float(p)) for level, p in enumerate(self.ctr_level_probability) if p > 0]
+        model: dict[int, dict[int, list[tuple[float, int, float, bool]]]] = {}
+        for time_left in range(self.n_slots + 1):
+            for budget_left in range(self.budget + 1):
+                for level in range(n_levels):
+                    state = index(time_left, budget_left, level)
+                    if time_left == 0 or budget_left == 0:  # the day is over: absorbing
+                        model[state] = {a: [(1.0, state, 0.0, True)] for a in actions}
+                        continue
+                    clicks = float(self.clicks_per_level[level])
+                    model[state] = {}
+                    for action in actions:
+                        bid = min(self._bids[action], budget_left)
+                        # the auction: (budget after it, reward) -> probability
+                        auction: dict[tuple[int, float], float] = {}
+                        for price, p in prices[level]:
+                            key = (budget_left - price, clicks) if bid >= price else (budget_left, 0.0)
+                            auction[key] = auction.get(key, 0.0) + p
+                        # then the next slot, and its CTR level (unless the day ends)
+                        outcomes = []
+                        for (new_budget, reward), p in auction.items():
+                            if time_left == 1 or new_budget == 0:
+                                outcomes.append((p, index(time_left - 1, new_budget, 0), reward, True))
+                            else:
+                                outcomes.extend(
+                                    (p * q, index(time_left - 1, new_budget, next_level), reward, False)
+                                    for next_level, q in next_levels)
+                        model[state][action] = outcomes
+        return model
+
+    # ---- the Gymnasium API -----------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict]:
+        super().reset(seed=seed)
+        if options and "state" in options:  # start from a chosen state (for experiments and tests)
+            state = check_int("options['state']", options["state"], 0, self.observation_space.n - 1)
+            self._time_left, self._budget_left, self._ctr_level = self.decode(state)
+        else:
+            self._time_left = self.n_slots
+            self._budget_left = self.budget
+            self._ctr_level = bisect_right(self._ctr_cdf, self.np_random.random())
+        self._last = None
+        return self._observation(), self._state_info()
+
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
+        if self._time_left is None:
+            raise RuntimeError("call reset() before step()")
+        action = check_action(action, len(self._bids))
+        if self._time_left == 0 or self._budget_left == 0:  # absorbing: the day is over
+            info = {**self._state_info(), "bid": 0, "market_price": 0, "won": False, "cost": 0}
+            return self._observation(), 0.0, True, False, info
+        rng = self.np_random
+        level = self._ctr_level
+        bid = min(self._bids[action], self._budget_left)
+        market_price = bisect_right(self._price_cdf[level], rng.random()) + 1
+        won = bid >= market_price
+        reward = self._clicks[level] if won else 0.0
+        cost = market_price if won else 0
+        self._budget_left -= cost
+        self._time_left -= 1
+        terminated = self._time_left == 0 or self._budget_left == 0
+        self._ctr_level = 0 if terminated else bisect_right(self._ctr_cdf, rng.random())
+        self._last = {"action": action, "bid": bid, "market_price": market_price, "won": won,
+                      "reward": reward}
+        info = {**self._state_info(), "bid": bid, "market_price": market_price, "won": won, "cost": cost}
+        return self._observation(), reward, terminated, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        if self._time_left is None:
+            return "(call reset() first)\n"
+        text = (f"slots left {self._time_left:>3}/{self.n_slots}"
+                f" | budget left {self._budget_left:>3}/{self.budget}"
+                f" | CTR level {self._ctr_level} ({100 * self._ctr[self._ctr_level]:.2f}%)")
+        if self._last is not None:
+            last = self._last
+            outcome = f"won, +{last['reward']:g} clicks" if last["won"] else "lost"
+            text += (f" | last: {self.action_names[last['action']]} bid {last['bid']}"
+                     f" vs price {last['market_price']}: {outcome}")
+        return text + "\n"
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _observation(self) -> int:
+        return (self._time_left * (self.budget + 1) + self._budget_left) * self.n_ctr_levels + self._ctr_level
+
+    def _state_info(self) -> dict[str, Any]:
+        return {"time_left": self._time_left, "budget_left": self._budget_left,
+                "ctr_level": self._ctr_level, "ctr": self._ctr[self._ctr_level]}
+
+    @staticmethod
+    def _check_bid_levels(bid_levels: Sequence[int]) -> tuple[int, ...]:
+        try:
+            levels = tuple(bid_levels)
+        except TypeError:
+            raise TypeError(f"bid_levels must be a sequence of integers, got {bid_levels!r}") from None
+        for bid in levels:
+            check_int("bid_levels", bid, low=0)
+        if len(levels) < 2 or any(b >= c for b, c in zip(levels, levels[1:])):
+            raise ValueError("bid_levels must be at least 2 distinct integers >= 0 in increasing order, "
+                             f"got {levels}")
+        return levels
+
+    def _check_action_names(self, names: Sequence[str] | None,
+                            bid_levels: tuple[int, ...]) -> tuple[str, ...]:
+        if names is None:
+            default = type(self).action_names
+            return default if bid_levels == (0, 1, 2, 3, 4) else tuple(f"bid{b}" for b in bid_levels)
+        names = tuple(names)
+        if len(names) != len(bid_levels) or len(set(names)) != len(names) or not all(
+                isinstance(n, str) and n.isidentifier() and n == n.lower() for n in names):
+            raise ValueError(f"action_names must be {len(bid_levels)} distinct lowercase identifiers "
+                             f"(one per bid level), got {names}")
+        return names
+
+
+def _check_distribution(name: str, value: object, shape: tuple[int | None, ...]) -> np.ndarray:
+    """Non-negative probabilities whose last axis sums to 1 (then renormalised exactly)."""
+    array = check_array(name, value, shape=shape, low=0.0, high=1.0)
+    if array.shape[-1] < 1:
+        raise ValueError(f"{name} must not be empty")
+    sums = array.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-6):
+        raise ValueError(f"{name} must sum to 1 (along its last axis), got sums {np.round(sums, 6).tolist()}")
+    return array / sums[..., None]
+
+
+def _cdf(probabilities: np.ndarray) -> list[float]:
+    """Cumulative probabilities with an exact 1.0 at the end, for ``bisect_right(cdf, u)``."""
+    cdf = np.cumsum(probabilities).tolist()
+    cdf[-1] = 1.0
+    return cdf
