@@ -102,6 +102,15 @@ def test_greedy_breaks_ties_uniformly_at_random():
     assert np.allclose(frequencies(agent.select(), 5), 0.2, atol=0.012)
 
 
+def test_single_run_agent_draws_with_the_same_probabilities():
+    # n_runs=1 takes a scalar fast path (a plain Gymnasium loop); its frequencies must match.
+    agent = EpsilonGreedy(4, 0.3, seed=4)
+    agent.q_values[:] = [0.0, 2.0, 2.0, 0.0]
+    freq = frequencies(np.concatenate([agent.select() for _ in range(40_000)]), 4)
+    # P(each tied greedy arm) = 0.7 / 2 + 0.3 / 4 = 0.425; P(other) = 0.075.
+    assert np.allclose(freq, [0.075, 0.425, 0.425, 0.075], atol=0.012), freq
+
+
 def test_epsilon_one_is_uniform_whatever_the_estimates():
     agent = EpsilonGreedy(4, 1.0, n_runs=40_000, seed=2)
     agent.q_values[:] = [0.0, 10.0, 0.0, 0.0]

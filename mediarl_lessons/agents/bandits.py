@@ -50,8 +50,9 @@ def random_argmax(values: np.ndarray, rng: np.random.Generator) -> np.ndarray | 
     ``+inf`` counts as a value like any other (UCB's score of an untried arm).
     """
     values = np.asarray(values)
-    if values.ndim == 1:
-        return int(random_argmax(values[np.newaxis], rng)[0])
+    if values.ndim == 1:  # one run: a few scalar operations beat the vectorised path below
+        best = np.flatnonzero(values == values.max())
+        return int(best[0]) if best.size == 1 else int(best[rng.integers(best.size)])
     choice = values.argmax(axis=1)  # the first best arm; right unless the row has a tie
     best = values[np.arange(len(values)), choice]  # (faster than values.max(axis=1) on short rows)
     is_best = values == best[:, np.newaxis]
@@ -169,6 +170,10 @@ class EpsilonGreedy(BanditAgent):
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
         if self.epsilon == 1.0:
             return self.rng.integers(self.n_arms, size=self.n_runs)
+        if self.n_runs == 1:  # an ordinary Gymnasium loop: scalar draws are several times cheaper
+            if self.epsilon > 0.0 and self.rng.random() < self.epsilon:
+                return np.array([self.rng.integers(self.n_arms)])
+            return np.array([random_argmax(self.q_values[0], self.rng)])
         actions = random_argmax(self.q_values, self.rng)
         if self.epsilon > 0.0:
             explore = np.flatnonzero(self.rng.random(self.n_runs) < self.epsilon)
