@@ -1,0 +1,82 @@
+"""Plots the lessons share: learning curves with bands over runs, and policy comparisons.
+
+Every function draws on a matplotlib ``Axes`` it is given (or a new one) and returns it, so a
+lesson can put several plots side by side and a test can save them as PNGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_curves(
+    curves: Mapping[str, np.ndarray],
+    *,
+    ax: Axes | None = None,
+    x: np.ndarray | None = None,
+    band: str = "sem",
+    xlabel: str = "step",
+    ylabel: str = "",
+    title: str = "",
+) -> Axes:
+    """One line per label: the mean over runs, with a shaded band.
+
+    ``curves[label]`` has shape ``(runs, steps)``. ``band`` is ``"sem"`` (mean +- 1.96
+    standard errors: where the mean curve plausibly lies), ``"std"`` (mean +- one standard
+    deviation: how much single runs spread) or ``"none"``.
+    """
+    if band not in ("sem", "std", "none"):
+        raise ValueError(f"band must be one of 'sem', 'std', 'none', got {band!r}")
+    ax = _axes(ax)
+    for label, values in curves.items():
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        steps = np.arange(1, values.shape[1] + 1) if x is None else np.asarray(x)
+        mean = values.mean(axis=0)
+        (line,) = ax.plot(steps, mean, label=label, linewidth=1.6)
+        if band != "none" and values.shape[0] > 1:
+            spread = values.std(axis=0, ddof=1)
+            if band == "sem":
+                spread = 1.96 * spread / np.sqrt(values.shape[0])
+            ax.fill_between(steps, mean - spread, mean + spread, color=line.get_color(), alpha=0.2,
+                            linewidth=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_policy_returns(
+    returns: Mapping[str, Sequence[float]],
+    *,
+    ax: Axes | None = None,
+    ylabel: str = "mean return per episode",
+    title: str = "",
+) -> Axes:
+    """Bars of each policy's mean episode return with 95% confidence intervals."""
+    ax = _axes(ax, figsize=(max(5.0, 0.9 * len(returns) + 2.0), 4.0))
+    labels = list(returns)
+    means = np.array([np.mean(returns[k]) for k in labels])
+    sems = np.array([np.std(returns[k], ddof=1) / np.sqrt(len(returns[k])) if len(returns[k]) > 1
+                     else 0.0 for k in labels])
+    positions = np.arange(len(labels))
+    ax.bar(positions, means, yerr=1.96 * sems, capsize=4, color="tab:blue", alpha=0.8)
+    ax.set_xticks(positions, labels, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return ax

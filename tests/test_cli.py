@@ -1,0 +1,97 @@
+"""The ``mediarl-lessons`` command line: listings, demos, and one-line usage errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import mediarl_lessons
+from mediarl_lessons.cli import main
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_envs_lists_every_id_with_a_description(capsys):
+    code, out, _ = run_cli(capsys, "envs")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == len(mediarl_lessons.ENVIRONMENTS)
+    for env_id, line in zip(mediarl_lessons.ENVIRONMENTS, lines):
+        assert line.startswith(env_id) and len(line.split(None, 1)[1]) > 20
+
+
+@pytest.mark.parametrize("scenario", ["session-retention", "ad-pacing"])
+def test_demo_json_has_the_documented_shape_and_the_expected_ranking(capsys, scenario):
+    code, out, _ = run_cli(capsys, "demo", scenario, "--seed", "3", "--episodes", "300", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["scenario"] == scenario and report["seed"] == 3
+    results = report["results"]
+    assert {"random", "myopic", "optimal"} <= set(results)
+    constant = [key for key in results if key.startswith("always_")]
+    assert len(constant) >= 2
+    for row in results.values():
+        assert set(row) == {"mean_return", "std_return", "episodes"}
+        assert row["episodes"] == 300
+    optimal = results["optimal"]["mean_return"]
+    others = [results[key]["mean_return"] for key in ["random", "myopic", *constant]]
+    assert optimal > max(others), f"optimal {optimal:.2f} should beat every baseline, got {others}"
+
+
+def test_demo_is_repeatable_for_a_seed_and_changes_with_it(capsys):
+    first = run_cli(capsys, "demo", "session-retention", "--seed", "1", "--episodes", "50", "--json")[1]
+    again = run_cli(capsys, "demo", "session-retention", "--seed", "1", "--episodes", "50", "--json")[1]
+    other = run_cli(capsys, "demo", "session-retention", "--seed", "2", "--episodes", "50", "--json")[1]
+    assert first == again
+    assert json.loads(first)["results"] != json.loads(other)["results"]
+
+
+def test_demo_table_is_readable(capsys):
+    code, out, _ = run_cli(capsys, "demo", "ad-pacing", "--episodes", "20")
+    assert code == 0
+    assert "policy" in out and "mean return" in out and "optimal" in out
+
+
+def test_demo_plot_writes_a_png(capsys, tmp_path):
+    target = tmp_path / "returns.png"
+    code, _, _ = run_cli(capsys, "demo", "session-retention", "--episodes", "20", "--plot", str(target))
+    assert code == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], "required: COMMAND"),
+        (["dance"], "invalid choice"),
+        (["demo", "cooking-show"], "unknown scenario 'cooking-show'"),
+        (["demo", "ad-pacing", "--seed", "minus-one"], "--seed"),
+        (["demo", "ad-pacing", "--seed", "-1"], "--seed"),
+        (["demo", "ad-pacing", "--episodes", "0"], "--episodes"),
+        (["demo", "ad-pacing", "--plot", "chart.svg"], "ending in .png"),
+        (["demo", "ad-pacing", "--episodes", "2", "--plot", "/no/such/folder/chart.png"],
+         "cannot write --plot file"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, expected):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("mediarl-lessons: error: "), err
+    assert expected in err
+    assert "Traceback" not in err + out
+
+
+def test_console_script_and_python_dash_m_are_installed():
+    help_text = subprocess.run([sys.executable, "-m", "mediarl_lessons", "--help"],
+                               capture_output=True, text=True, check=True).stdout
+    assert "demo" in help_text and "envs" in help_text
+    failed = subprocess.run([sys.executable, "-m", "mediarl_lessons", "demo"],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
