@@ -113,8 +113,8 @@ def _describe_range(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f"an integer in [{low}, {high}]"
     if low is not None:
-        return f">= {low}"
-    return f"<= {high}"
+        return f"an integer >= {low}"
+    return f"an integer <= {high}"
 
 
 def _describe_interval(low, high, low_open: bool = False, high_open: bool = False) -> str:

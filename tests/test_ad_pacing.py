@@ -174,11 +174,11 @@ def test_step_before_reset_is_a_clear_error():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"n_slots": 0}, "n_slots must be >= 1, got 0"),
-    ({"budget": -5}, "budget must be >= 1, got -5"),
-    ({"impressions_per_slot": 0}, "impressions_per_slot must be >= 1"),
+    ({"n_slots": 0}, "n_slots must be an integer >= 1, got 0"),
+    ({"budget": -5}, "budget must be an integer >= 1, got -5"),
+    ({"impressions_per_slot": 0}, "impressions_per_slot must be an integer >= 1"),
     ({"bid_levels": (0, 2, 2)}, "bid_levels must be at least 2 distinct integers >= 0 in increasing order"),
-    ({"bid_levels": (-1, 2)}, "bid_levels must be >= 0"),
+    ({"bid_levels": (-1, 2)}, "bid_levels must be an integer >= 0"),
     ({"ctr_levels": (0.01, 1.5, 0.2)}, r"ctr_levels must lie in \[0.0, 1.0\]"),
     ({"ctr_level_probability": (0.5, 0.5, 0.5)}, "ctr_level_probability must sum to 1"),
     ({"ctr_level_probability": (1.2, -0.1, -0.1)}, r"ctr_level_probability must lie in \[0.0, 1.0\]"),
