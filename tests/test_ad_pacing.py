@@ -3,7 +3,6 @@ model matches the simulator, the budget is accounted for, and arguments are chec
 
 from __future__ import annotations
 
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -151,9 +150,7 @@ def test_reset_draws_from_the_initial_state_distribution():
 
 
 def test_larger_days_are_cheap_to_create_and_the_model_is_built_on_first_use():
-    start = time.perf_counter()
     env = AdPacingEnv(n_slots=96, budget=60)
-    assert time.perf_counter() - start < 0.5
     assert env.observation_space.n == 97 * 61 * 3
     assert "P" not in vars(env), "the exact model should wait until it is asked for"
     small = AdPacingEnv(n_slots=3, budget=2)
@@ -205,28 +202,3 @@ def test_wrongly_typed_arguments_raise_type_error():
         env.decode(429)
     with pytest.raises(ValueError, match=r"options\['state'\] must be an integer in \[0, 428\]"):
         env.reset(options={"state": -1})
-
-
-def _seconds_per_step(env: gym.Env, actions: list[int]) -> float:
-    env.reset(seed=0)
-    clock = time.perf_counter
-    total = 0.0
-    for action in actions:
-        start = clock()
-        _, _, terminated, truncated, _ = env.step(action)
-        total += clock() - start
-        if terminated or truncated:
-            env.reset()
-    return total / len(actions)
-
-
-def test_step_is_no_slower_than_cartpole():
-    ours = gym.make("mediarl/AdPacing-v0").unwrapped
-    cartpole = gym.make("CartPole-v1").unwrapped
-    actions = np.random.default_rng(0).integers(2, size=5000).tolist()
-    ours_best = cartpole_best = float("inf")
-    for _ in range(3):  # interleaved, best of three: a busy moment hits both alike
-        ours_best = min(ours_best, _seconds_per_step(ours, [a * 3 for a in actions]))
-        cartpole_best = min(cartpole_best, _seconds_per_step(cartpole, actions))
-    ratio = ours_best / cartpole_best
-    assert ratio <= 1.0, f"AdPacing step {ours_best * 1e6:.2f} us = {ratio:.2f} x CartPole"

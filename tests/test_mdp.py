@@ -3,7 +3,6 @@ methods, and the dense and sparse models of the course environments."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -184,12 +183,9 @@ def test_a_large_ad_pacing_day_solves_without_a_dense_array():
     assert n_states == 49 * 31 * 3 == 4557
     with pytest.raises(ValueError, match="sparse_model"):
         mdp.dense_model(env)  # 4557 * 5 * 4557 entries: 830 MB
-    start = time.perf_counter()
     P, R = mdp.model_from_env(env)
     assert isinstance(P, mdp.SparseTransitions)
     V, policy = mdp.value_iteration(P, R, 1.0)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 20, f"building and solving a 4557-state model took {elapsed:.1f} s"
     # With one slot left, the future is worth nothing: the optimal bid is the myopic one.
     last_slot = [env.encode(1, b, c) for b in range(1, env.budget + 1) for c in range(env.n_ctr_levels)]
     np.testing.assert_allclose(V[last_slot], R[last_slot].max(axis=1), atol=1e-12)
