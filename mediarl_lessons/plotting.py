@@ -41,22 +41,66 @@ def plot_curves(
     for label, values in curves.items():
         values = np.atleast_2d(np.asarray(values, dtype=float))
         steps = np.arange(1, values.shape[1] + 1) if x is None else np.asarray(x)
-        mean = values.mean(axis=0)
-        (line,) = ax.plot(steps, mean, label=label, linewidth=1.6)
+        spread = None
         if band != "none" and values.shape[0] > 1:
             spread = values.std(axis=0, ddof=1)
             if band == "sem":
                 spread = 1.96 * spread / np.sqrt(values.shape[0])
-            ax.fill_between(steps, mean - spread, mean + spread, color=line.get_color(), alpha=0.2,
-                            linewidth=0)
+        _line_with_band(ax, steps, values.mean(axis=0), spread, label)
+    _finish(ax, xlabel, ylabel, title, legend=len(curves) > 1)
+    return ax
+
+
+#: What ``plot_testbed`` can show, and how: (TestbedResult mean field, its sem field, scale, y label).
+TESTBED_METRICS = {
+    "reward": ("mean_reward", "reward_sem", 1.0, "average reward"),
+    "optimal": ("optimal_rate", "optimal_sem", 100.0, "% optimal action"),
+    "regret": ("cumulative_regret", "cumulative_regret_sem", 1.0, "cumulative regret"),
+}
+
+
+def plot_testbed(
+    results: Mapping[str, object],
+    metric: str = "reward",
+    *,
+    ax: Axes | None = None,
+    title: str = "",
+    xlabel: str = "steps",
+) -> Axes:
+    """Curves of several :class:`~mediarl_lessons.experiments.TestbedResult` s, one per label.
+
+    ``metric`` is ``"reward"`` (average reward per step), ``"optimal"`` (% of runs that took
+    an optimal action) or ``"regret"`` (cumulative regret). The band is the 95% confidence
+    band of the average over runs (mean +- 1.96 standard errors).
+    """
+    if metric not in TESTBED_METRICS:
+        raise ValueError(f"metric must be one of {sorted(TESTBED_METRICS)}, got {metric!r}")
+    mean_field, sem_field, scale, ylabel = TESTBED_METRICS[metric]
+    ax = _axes(ax)
+    for label, result in results.items():
+        mean = scale * getattr(result, mean_field)
+        _line_with_band(ax, np.arange(1, len(mean) + 1), mean, 1.96 * scale * getattr(result, sem_field),
+                        label)
+    _finish(ax, xlabel, ylabel, title, legend=len(results) > 1)
+    return ax
+
+
+def _line_with_band(ax: Axes, x: np.ndarray, mean: np.ndarray, half_width: np.ndarray | None,
+                    label: str) -> None:
+    (line,) = ax.plot(x, mean, label=label, linewidth=1.6)
+    if half_width is not None:
+        ax.fill_between(x, mean - half_width, mean + half_width, color=line.get_color(), alpha=0.2,
+                        linewidth=0)
+
+
+def _finish(ax: Axes, xlabel: str, ylabel: str, title: str, *, legend: bool) -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    if len(curves) > 1:
+    if legend:
         ax.legend(frameon=False)
     ax.grid(alpha=0.3)
-    return ax
 
 
 def plot_policy_returns(

@@ -1,0 +1,57 @@
+"""Interactive explorers for the lessons: sliders that re-run a small experiment and redraw.
+
+Every explorer is built by :func:`explorer`: a row of controls above a figure. Moving a
+control (on release, not while dragging: each redraw runs an experiment) calls the lesson's
+``draw`` function with the controls' values and shows the figure it returns in place of the
+old one. Outside a live notebook (nbval, nbconvert) the first figure is drawn once, so a
+lesson that shows an explorer still runs top to bottom headless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+from matplotlib.figure import Figure
+
+
+def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget], *,
+             description: str = "") -> widgets.VBox:
+    """Controls above a figure that ``draw(**values)`` redraws whenever a control changes.
+
+    ``controls`` maps each keyword argument of ``draw`` to the widget that sets it (a
+    slider, a dropdown, ...). ``draw`` must return a matplotlib ``Figure``; the explorer shows
+    it and closes it, so figures do not pile up in memory.
+    """
+    if not controls:
+        raise ValueError("controls must name at least one widget")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise TypeError(f"controls[{name!r}] must be an ipywidgets value widget (a slider, a "
+                            f"dropdown, ...), got {type(control).__name__}")
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False  # redraw when the slider is released
+        control.style = {"description_width": "initial"}
+
+    figure_area = widgets.Output(layout=widgets.Layout(min_height="320px"))
+    status = widgets.HTML()
+
+    def redraw(change: object = None) -> None:
+        values = {name: control.value for name, control in controls.items()}
+        status.value = "<i>running...</i>"
+        figure = draw(**values)
+        with figure_area:
+            figure_area.clear_output(wait=True)
+            display(figure)
+        plt.close(figure)
+        status.value = ""
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    children = [widgets.HBox(list(controls.values()) + [status])]
+    if description:
+        children.insert(0, widgets.HTML(f"<b>{description}</b>"))
+    return widgets.VBox(children + [figure_area])

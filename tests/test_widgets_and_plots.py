@@ -1,0 +1,75 @@
+"""Explorers redraw when a control moves; the shared plots label what they draw."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mediarl_lessons.agents import EpsilonGreedy  # noqa: E402
+from mediarl_lessons.envs import BanditTestbed  # noqa: E402
+from mediarl_lessons.experiments import run_testbed  # noqa: E402
+from mediarl_lessons.plotting import plot_curves, plot_policy_returns, plot_testbed  # noqa: E402
+from mediarl_lessons.widgets import explorer  # noqa: E402
+
+
+def test_explorer_draws_once_then_once_per_change_and_releases_figures():
+    seen = []
+
+    def draw(epsilon, label):
+        seen.append((epsilon, label))
+        figure, ax = plt.subplots()
+        ax.set_title(f"{label} {epsilon}")
+        return figure
+
+    slider = widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05)
+    dropdown = widgets.Dropdown(options=["a", "b"], value="a")
+    before = len(plt.get_fignums())
+    box = explorer(draw, {"epsilon": slider, "label": dropdown}, description="try it")
+    slider.value = 0.3
+    dropdown.value = "b"
+    assert seen == [(0.1, "a"), (0.3, "a"), (0.3, "b")]
+    assert slider.continuous_update is False, "each redraw runs an experiment: only on release"
+    assert len(plt.get_fignums()) == before, "explorer figures must be closed after display"
+    assert isinstance(box, widgets.VBox)
+
+
+def test_explorer_rejects_what_is_not_a_control():
+    with pytest.raises(ValueError, match="controls"):
+        explorer(lambda: None, {})
+    with pytest.raises(TypeError, match=r"controls\['epsilon'\] must be an ipywidgets value widget"):
+        explorer(lambda epsilon: None, {"epsilon": 0.1})
+
+
+def test_plot_curves_draws_mean_and_band_per_label():
+    curves = {"a": np.ones((5, 10)), "b": np.arange(20.0).reshape(2, 10)}
+    ax = plot_curves(curves, xlabel="step", ylabel="reward", title="t")
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), np.arange(5.0, 15.0))
+    assert len(ax.collections) == 2 and ax.get_ylabel() == "reward"
+    with pytest.raises(ValueError, match="band"):
+        plot_curves(curves, band="iqr")
+    plt.close("all")
+
+
+def test_plot_testbed_shows_percent_optimal_with_bands():
+    testbed = BanditTestbed(n_runs=50, n_arms=5, seed=0)
+    result = run_testbed(EpsilonGreedy(5, 0.1, n_runs=50, seed=0), testbed, steps=20, seed=0)
+    ax = plot_testbed({"eps 0.1": result}, "optimal")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 100 * result.optimal_rate)
+    assert ax.get_ylabel() == "% optimal action"
+    with pytest.raises(ValueError, match="metric"):
+        plot_testbed({"x": result}, "speed")
+    plt.close("all")
+
+
+def test_plot_policy_returns_one_bar_per_policy():
+    ax = plot_policy_returns({"random": [1.0, 2.0, 3.0], "optimal": [5.0, 6.0, 7.0]})
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == [2.0, 6.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "optimal"]
+    plt.close("all")
