@@ -1,11 +1,49 @@
 """Reference agents of the course (COURSE_SPEC §5).
 
 - :mod:`mediarl_lessons.agents.bandits`: bandit agents vectorised over independent runs,
-  sharing one interface (``select`` / ``update`` / ``reset``, see the module's docstring).
+  sharing one interface (``select`` / ``update`` / ``reset``, see the module's docstring),
+  and the one-step rules of the bandit exercises as pure functions (the references the
+  grader checks a student's code against).
 """
 
 from __future__ import annotations
 
-from mediarl_lessons.agents.bandits import BanditAgent, EpsilonGreedy, random_argmax
+from mediarl_lessons.agents.bandits import (
+    BanditAgent,
+    EpsilonGreedy,
+    GradientBandit,
+    LinUCB,
+    OptimisticGreedy,
+    ThompsonBernoulli,
+    ThompsonGaussian,
+    UCB1,
+    epsilon_greedy,
+    gradient_bandit_update,
+    linucb_scores,
+    linucb_update,
+    random_argmax,
+    sample_average,
+    softmax,
+    thompson_bernoulli,
+    ucb_scores,
+)
 
-__all__ = ["BanditAgent", "EpsilonGreedy", "random_argmax"]
+__all__ = [
+    "BanditAgent",
+    "EpsilonGreedy",
+    "GradientBandit",
+    "LinUCB",
+    "OptimisticGreedy",
+    "ThompsonBernoulli",
+    "ThompsonGaussian",
+    "UCB1",
+    "epsilon_greedy",
+    "gradient_bandit_update",
+    "linucb_scores",
+    "linucb_update",
+    "random_argmax",
+    "sample_average",
+    "softmax",
+    "thompson_bernoulli",
+    "ucb_scores",
+]
