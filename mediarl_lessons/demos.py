@@ -15,7 +15,8 @@ import gymnasium as gym
 import numpy as np
 
 from mediarl_lessons import mdp
-from mediarl_lessons.experiments import evaluate_policy
+from mediarl_lessons.agents.bandits import (BanditAgent, EpsilonGreedy, LinUCB, ThompsonBernoulli, UCB1)
+from mediarl_lessons.experiments import evaluate_policy, run_bandit_env
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,83 @@ def tabular_baselines(env_id: str, *, gamma: float, seed: int, episodes: int) ->
     return returns
 
 
+#: UCB's c for rewards in [0, 1] (a stay, a click): Hoeffding's bound sqrt(ln t / (2 N)).
+#: Sutton & Barto's c = 2 is scaled for the testbed's rewards and over-explores here (lesson 01).
+UCB_C_FOR_0_1_REWARDS = 1 / np.sqrt(2)
+
+#: LinUCB's exploration weight in the news-feed demo and lesson 02.
+LINUCB_ALPHA = 0.5
+
+
+def bandit_returns(env: gym.Env, make_agent: Callable[[int], BanditAgent], *, seed: int,
+                   episodes: int) -> np.ndarray:
+    """Total reward of a fresh agent in each episode: a bandit learns while it earns.
+
+    Episode ``i`` is ``env.reset(seed=seed + i)``, the same seeds :func:`evaluate_policy` uses,
+    so learning agents and fixed policies meet the same viewers.
+    """
+    steps = env.spec.max_episode_steps
+    return np.array([run_bandit_env(make_agent(seed + i), env, steps, seed=seed + i).rewards.sum()
+                     for i in range(episodes)])
+
+
+def oracle_returns(env: gym.Env, *, seed: int, episodes: int) -> np.ndarray:
+    """The simulator's oracle: always the action ``info`` says is best for the next step."""
+    return evaluate_policy(env, lambda obs, info: info["optimal_action"], episodes=episodes, seed=seed)
+
+
+def live_channels(seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """Each episode: a new line-up of 10 channels, 1000 viewers, a fresh agent."""
+    env = gym.make("mediarl/LiveChannels-v0")
+    n = env.action_space.n
+    agents = {
+        "random": lambda s: EpsilonGreedy(n, epsilon=1.0, seed=s),
+        "epsilon_greedy": lambda s: EpsilonGreedy(n, epsilon=0.1, seed=s),
+        "ucb": lambda s: UCB1(n, c=UCB_C_FOR_0_1_REWARDS, seed=s),
+        "thompson": lambda s: ThompsonBernoulli(n, seed=s),
+    }
+    returns = {name: bandit_returns(env, make, seed=seed, episodes=episodes) for name, make in agents.items()}
+    returns["oracle"] = oracle_returns(env, seed=seed, episodes=episodes)
+    return returns
+
+
+def news_feed(seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """Each episode: 1000 users of the news feed, a fresh agent; return = clicks.
+
+    ``best_context_free`` is whichever of epsilon-greedy, UCB1 and Thompson sampling (all
+    blind to who is reading) earned most on these very episodes: the strongest rival
+    LinUCB could be compared with.
+    """
+    env = gym.make("mediarl/NewsFeed-v0")
+    n, d = env.observation_space.shape
+    returns = {"random": bandit_returns(env, lambda s: EpsilonGreedy(n, epsilon=1.0, seed=s),
+                                        seed=seed, episodes=episodes)}
+    context_free = {
+        "epsilon_greedy": lambda s: EpsilonGreedy(n, epsilon=0.1, seed=s),
+        "ucb": lambda s: UCB1(n, c=UCB_C_FOR_0_1_REWARDS, seed=s),
+        "thompson": lambda s: ThompsonBernoulli(n, seed=s),
+    }
+    candidates = [bandit_returns(env, make, seed=seed, episodes=episodes) for make in context_free.values()]
+    returns["best_context_free"] = max(candidates, key=np.mean)
+    returns["linucb"] = bandit_returns(env, lambda s: LinUCB(n, d, alpha=LINUCB_ALPHA, seed=s),
+                                       seed=seed, episodes=episodes)
+    returns["oracle"] = oracle_returns(env, seed=seed, episodes=episodes)
+    return returns
+
+
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "live-channels": Scenario(
+        description="featuring one of 10 live channels to 1000 viewers; return = viewers who stayed 5 min",
+        default_episodes=30,
+        run=live_channels,
+    ),
+    "news-feed": Scenario(
+        description="choosing the top article for 1000 users; return = clicks",
+        default_episodes=10,
+        run=news_feed,
+    ),
     "session-retention": Scenario(
         description="clickbait vs quality on SessionRetention-v0; return = total reward of a session",
         default_episodes=1000,

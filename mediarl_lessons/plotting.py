@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from mediarl_lessons._validation import check_int
+
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
     if ax is None:
@@ -66,21 +68,28 @@ def plot_testbed(
     ax: Axes | None = None,
     title: str = "",
     xlabel: str = "steps",
+    smooth: int = 1,
 ) -> Axes:
     """Curves of several :class:`~mediarl_lessons.experiments.TestbedResult` s, one per label.
 
     ``metric`` is ``"reward"`` (average reward per step), ``"optimal"`` (% of runs that took
     an optimal action) or ``"regret"`` (cumulative regret). The band is the 95% confidence
-    band of the average over runs (mean +- 1.96 standard errors).
+    band of the average over runs (mean +- 1.96 standard errors). ``smooth`` > 1 plots a
+    moving average over that many steps (each point at the window's last step), which makes
+    long, noisy curves readable.
     """
     if metric not in TESTBED_METRICS:
         raise ValueError(f"metric must be one of {sorted(TESTBED_METRICS)}, got {metric!r}")
+    smooth = check_int("smooth", smooth, low=1)
     mean_field, sem_field, scale, ylabel = TESTBED_METRICS[metric]
     ax = _axes(ax)
+    window = np.ones(smooth) / smooth
     for label, result in results.items():
-        mean = scale * getattr(result, mean_field)
-        _line_with_band(ax, np.arange(1, len(mean) + 1), mean, 1.96 * scale * getattr(result, sem_field),
-                        label)
+        mean = np.convolve(scale * getattr(result, mean_field), window, mode="valid")
+        half_width = np.convolve(1.96 * scale * getattr(result, sem_field), window, mode="valid")
+        _line_with_band(ax, np.arange(smooth, smooth + len(mean)), mean, half_width, label)
+    if smooth > 1:
+        ylabel = f"{ylabel} ({smooth}-step moving average)"
     _finish(ax, xlabel, ylabel, title, legend=len(results) > 1)
     return ax
 

@@ -95,3 +95,19 @@ def test_console_script_and_python_dash_m_are_installed():
     failed = subprocess.run([sys.executable, "-m", "mediarl_lessons", "demo"],
                             capture_output=True, text=True)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
+
+
+def test_demo_live_channels_learners_beat_random_and_the_oracle_beats_all(capsys):
+    code, out, _ = run_cli(capsys, "demo", "live-channels", "--episodes", "8", "--json")
+    results = {k: v["mean_return"] for k, v in json.loads(out)["results"].items()}
+    assert code == 0 and list(results) == ["random", "epsilon_greedy", "ucb", "thompson", "oracle"]
+    for learner in ("epsilon_greedy", "ucb", "thompson"):
+        assert results["random"] < results[learner] < results["oracle"], results
+
+
+def test_demo_news_feed_linucb_beats_every_context_free_bandit(capsys):
+    code, out, _ = run_cli(capsys, "demo", "news-feed", "--episodes", "3", "--json")
+    results = {k: v["mean_return"] for k, v in json.loads(out)["results"].items()}
+    assert code == 0 and list(results) == ["random", "best_context_free", "linucb", "oracle"]
+    assert results["linucb"] >= 1.10 * results["best_context_free"], results
+    assert results["random"] < results["best_context_free"] and results["linucb"] < results["oracle"], results

@@ -73,3 +73,16 @@ def test_plot_policy_returns_one_bar_per_policy():
     assert heights == [2.0, 6.0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["random", "optimal"]
     plt.close("all")
+
+
+def test_plot_testbed_smooths_with_a_moving_average():
+    testbed = BanditTestbed(n_runs=20, n_arms=5, seed=0)
+    result = run_testbed(EpsilonGreedy(5, 0.1, n_runs=20, seed=0), testbed, steps=30, seed=0)
+    ax = plot_testbed({"eps 0.1": result}, "reward", smooth=10)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), np.arange(10, 31))
+    np.testing.assert_allclose(line.get_ydata()[0], result.mean_reward[:10].mean())
+    assert "10-step moving average" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="smooth"):
+        plot_testbed({"eps 0.1": result}, "reward", smooth=0)
+    plt.close("all")
