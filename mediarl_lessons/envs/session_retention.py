@@ -14,7 +14,7 @@ from mediarl_lessons._validation import check_action, check_array, check_int, ch
 CLICKBAIT = 0
 QUALITY = 1
 
-#: Names of the default seven satisfaction levels, from the lowest to the highest.
+#: Names of the default six satisfaction levels, from the lowest to the highest.
 LEVEL_NAMES = ("fed up", "bored", "neutral", "content", "happy", "delighted")
 
 
