@@ -4,6 +4,8 @@
   sharing one interface (``select`` / ``update`` / ``reset``, see the module's docstring),
   and the one-step rules of the bandit exercises as pure functions (the references the
   grader checks a student's code against).
+- :mod:`mediarl_lessons.agents.tabular`: Q-learning, SARSA and Expected SARSA on a Q table,
+  with the one-step TD rules of the Q-learning exercises as pure functions.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ from mediarl_lessons.agents.bandits import (
     thompson_bernoulli,
     ucb_scores,
 )
+from mediarl_lessons.agents.tabular import (
+    ExpectedSarsa,
+    QLearning,
+    Sarsa,
+    TabularAgent,
+    TrainingLog,
+    expected_sarsa_update,
+    linear_schedule,
+    q_learning_update,
+    sarsa_update,
+)
 
 __all__ = [
     "BanditAgent",
@@ -46,4 +59,13 @@ __all__ = [
     "softmax",
     "thompson_bernoulli",
     "ucb_scores",
+    "ExpectedSarsa",
+    "QLearning",
+    "Sarsa",
+    "TabularAgent",
+    "TrainingLog",
+    "expected_sarsa_update",
+    "linear_schedule",
+    "q_learning_update",
+    "sarsa_update",
 ]
