@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -104,8 +105,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}")
-    if args.plot is not None and not args.plot.lower().endswith(".png"):
-        raise UsageError(f"--plot writes a PNG; give a file name ending in .png, got {args.plot!r}")
+    if args.plot is not None:
+        if not args.plot.lower().endswith(".png"):
+            raise UsageError(f"--plot writes a PNG; give a file name ending in .png, got {args.plot!r}")
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):  # say so now, not after minutes of training
+            raise UsageError(f"cannot write --plot file {args.plot!r}: its folder does not exist")
     scenario = SCENARIOS[args.scenario]
     episodes = scenario.default_episodes if args.episodes is None else args.episodes
     returns = scenario.run(seed=args.seed, episodes=episodes)
