@@ -34,7 +34,7 @@ the target policy, ``w_i = pi(a_i | x_i) / mu(a_i | x_i)`` the importance weight
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import gymnasium as gym
 import numpy as np
@@ -102,6 +102,15 @@ class BanditLog:
     @property
     def n_arms(self) -> int:
         return self.action_probs.shape[1]
+
+    def __getitem__(self, events: slice | np.ndarray) -> BanditLog:
+        """The log of some events only: ``log[:1000]``, ``log[mask]``, ``log[indices]``."""
+        return BanditLog(**{field.name: getattr(self, field.name)[events] for field in fields(self)})
+
+    def split(self, size: int) -> list[BanditLog]:
+        """Consecutive pieces of ``size`` events each (a last, shorter piece is dropped)."""
+        size = check_int("size", size, low=1, high=len(self))
+        return [self[start:start + size] for start in range(0, len(self) - size + 1, size)]
 
 
 def softmax_probabilities(scores: np.ndarray, temperature: float) -> np.ndarray:

@@ -473,3 +473,18 @@ def test_bad_targets_for_the_wrappers_are_explained(uniform_log):
         snips_value(log, np.full((len(log), 10), 0.2))
     with pytest.raises(ValueError, match="shape"):
         dm_value(log, np.zeros(5, dtype=np.int64))
+
+
+def test_a_log_can_be_sliced_and_split_into_pieces():
+    env = gym.make("mediarl/NewsFeed-v0")
+    log = collect_logs(env, 250, seed=3)
+    head = log[:100]
+    assert len(head) == 100 and np.array_equal(head.actions, log.actions[:100])
+    assert np.array_equal(head.contexts, log.contexts[:100]) and head.n_arms == log.n_arms
+    clicked = log[log.rewards == 1]
+    assert len(clicked) == int(log.rewards.sum()) and np.all(clicked.rewards == 1)
+    pieces = log.split(100)
+    assert [len(piece) for piece in pieces] == [100, 100]
+    assert np.array_equal(pieces[1].propensities, log.propensities[100:200])
+    with pytest.raises(ValueError, match="size"):
+        log.split(0)
