@@ -10,6 +10,7 @@ import pytest
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons import mdp
+from mediarl_lessons.experiments import evaluate_policy
 from mediarl_lessons.envs.session_retention import CLICKBAIT, QUALITY, SessionRetentionEnv
 
 GAMMA = mdp.SESSION_RETENTION_GAMMA  # 1.0: every session ends, values are expected clicks per session
@@ -84,17 +85,7 @@ def test_one_step_frequencies_match_the_model():
 def test_monte_carlo_return_of_the_optimal_policy_matches_the_dp_value(solved):
     _, _, _, V, optimal = solved
     env = gym.make("mediarl/SessionRetention-v0")  # with its TimeLimit, as a learner meets it
-    env.reset(seed=2024)
-    returns = []
-    for _ in range(4000):
-        obs, _ = env.reset()
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(int(optimal[obs]))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    returns = np.array(returns)
+    returns = evaluate_policy(env, lambda obs, info: int(optimal[obs]), episodes=4000, seed=2024)
     expected = mdp.start_value(V, env.unwrapped.initial_state_distribution)
     standard_error = returns.std(ddof=1) / np.sqrt(returns.size)
     assert abs(returns.mean() - expected) < 4 * standard_error, (

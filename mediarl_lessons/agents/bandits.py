@@ -281,6 +281,22 @@ class BanditAgent(ABC):
         """
         return self._row_offsets + actions
 
+    def _update_estimates(self, actions: np.ndarray, rewards: np.ndarray, step_size: float | None = None) -> None:
+        """The incremental update of the chosen arms' ``q_values`` and ``counts`` (S&B eq. 2.3, 2.5).
+
+        ``Q[a] += step * (reward - Q[a])`` with ``step = 1 / N[a]`` (the sample average, as
+        :func:`sample_average`) or a constant ``step_size``. For agents that keep value
+        estimates (``q_values`` and ``counts``, both ``(n_runs, n_arms)``).
+        """
+        index = self._flat_index(actions)
+        counts = self.counts.reshape(-1)  # views: writing to them writes to the tables
+        q_values = self.q_values.reshape(-1)
+        counts[index] += 1
+        if step_size is None:
+            q_values[index] = sample_average(q_values[index], counts[index], rewards)
+        else:
+            q_values[index] += step_size * (rewards - q_values[index])
+
     @abstractmethod
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
         """One action per run, an ``int64`` array of shape ``(n_runs,)``."""
@@ -390,12 +406,7 @@ class EpsilonGreedy(BanditAgent):
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
         actions, rewards = self._check_feedback(actions, rewards)
-        index = self._flat_index(actions)
-        counts = self.counts.reshape(-1)  # views: writing to them writes to the tables
-        q_values = self.q_values.reshape(-1)
-        counts[index] += 1
-        step = 1.0 / counts[index] if self.step_size is None else self.step_size
-        q_values[index] += step * (rewards - q_values[index])
+        self._update_estimates(actions, rewards, self.step_size)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(n_arms={self.n_arms}, epsilon={self.epsilon}, n_runs={self.n_runs}, "
@@ -479,11 +490,7 @@ class UCB1(BanditAgent):
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
         actions, rewards = self._check_feedback(actions, rewards)
-        index = self._flat_index(actions)
-        counts = self.counts.reshape(-1)  # views: writing to them writes to the tables
-        q_values = self.q_values.reshape(-1)
-        counts[index] += 1
-        q_values[index] = sample_average(q_values[index], counts[index], rewards)
+        self._update_estimates(actions, rewards)
         self.steps += 1
 
     def __repr__(self) -> str:
