@@ -4,6 +4,9 @@
     mediarl-lessons demo session-retention --seed 0 --episodes 500
     mediarl-lessons demo ad-pacing --json
     mediarl-lessons demo ad-pacing --plot ad_pacing.png
+    mediarl-lessons build-exercises            # write exercises/ from solutions/
+    mediarl-lessons build-exercises --check    # exit 1 if exercises/ is out of date
+    mediarl-lessons grade 01_bandits submissions/ --csv grades.csv --jobs 2 --seed 123
 
 A mistake on the command line exits with status 2 and one line saying what was wrong,
 never a traceback.
@@ -41,6 +44,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -75,6 +88,37 @@ def build_parser() -> argparse.ArgumentParser:
                       help="evaluation episodes per policy (default: the scenario's own)")
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
     demo.add_argument("--plot", metavar="FILE", help="also write a PNG bar chart of the returns")
+
+    build = commands.add_parser(
+        "build-exercises",
+        help="generate exercises/ from solutions/ (solution regions stubbed, outputs cleared)",
+        description="Write exercises/NN_name.ipynb from solutions/NN_name.ipynb: every region between "
+                    "'### BEGIN SOLUTION' and '### END SOLUTION' becomes '# YOUR CODE HERE' + "
+                    "'raise NotImplementedError()', outputs are cleared and cells tagged 'instructor' dropped.",
+    )
+    build.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 with one line per stale file if exercises/ is out of date")
+    build.add_argument("--solutions", metavar="DIR", default="solutions",
+                       help="the solution notebooks (default: ./solutions)")
+    build.add_argument("--exercises", metavar="DIR", default="exercises",
+                       help="where the exercise notebooks go (default: ./exercises)")
+
+    grade = commands.add_parser(
+        "grade",
+        help="grade a folder of submissions (each in its own subprocess) into a table, CSV or JSON",
+        description="Grade submissions of one exercise. Each SUBMISSION is a .ipynb or .py file, or a folder of "
+                    "them; the student id is the file's stem. Only definitions are taken from a submission; "
+                    "each runs in its own subprocess with a time limit. Exit status 0 whenever grading ran.",
+    )
+    grade.add_argument("exercise", metavar="EXERCISE", help="the exercise's stem, e.g. 01_bandits")
+    grade.add_argument("submissions", metavar="SUBMISSION", nargs="+", help="a .ipynb or .py file, or a folder")
+    grade.add_argument("--csv", metavar="FILE", help="also write the gradebook as CSV")
+    grade.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument("--timeout", type=_positive_float, default=60.0,
+                       help="seconds allowed per submission (default 60)")
+    grade.add_argument("--seed", type=_seed, default=None,
+                       help="seed of the randomised cases (default: a fresh one, printed to stderr)")
     return parser
 
 
@@ -85,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _envs()
         if args.command == "demo":
             return _demo(args)
+        if args.command == "build-exercises":
+            return _build_exercises(args)
+        if args.command == "grade":
+            return _grade(args)
     except UsageError as error:
         print(f"mediarl-lessons: error: {error}", file=sys.stderr)
         return 2
@@ -134,6 +182,72 @@ def _demo(args: argparse.Namespace) -> int:
         _write_plot(args.plot, args.scenario, returns)
         if not args.json:
             print(f"plot written to {args.plot}")
+    return 0
+
+
+def _build_exercises(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mediarl_lessons.grading.build import SolutionFormatError, build_exercises
+
+    solutions, exercises = Path(args.solutions), Path(args.exercises)
+    if not solutions.is_dir():
+        raise UsageError(f"no solutions folder {str(solutions)!r} here; run from the course's root or pass --solutions")
+    if not args.check and not exercises.is_dir():
+        raise UsageError(f"no exercises folder {str(exercises)!r}; create it or pass --exercises")
+    try:
+        builds, orphans = build_exercises(solutions, exercises)
+    except SolutionFormatError as error:
+        print(f"mediarl-lessons: error: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        problems = [f"{build.exercise} is out of date with {build.solution}; run 'mediarl-lessons build-exercises'"
+                    for build in builds if build.stale]
+        problems += [f"{orphan} has no solution in {solutions}/; delete it or add its solution" for orphan in orphans]
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"{len(builds)} exercise notebook(s) up to date with {solutions}/")
+        return 1 if problems else 0
+    for build in builds:
+        if build.stale:
+            build.exercise.write_text(build.text, encoding="utf-8")
+            print(f"wrote {build.exercise}")
+        else:
+            print(f"{build.exercise} is up to date")
+    for orphan in orphans:
+        print(f"warning: {orphan} has no solution in {solutions}/ (left alone)", file=sys.stderr)
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    import secrets
+    from pathlib import Path
+
+    from mediarl_lessons.grading import EXERCISES
+    from mediarl_lessons.grading.grader import find_submissions, grade, to_csv, to_json, to_table
+
+    if args.exercise not in EXERCISES:
+        raise UsageError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
+    missing = [path for path in args.submissions if not os.path.exists(path)]
+    if missing:
+        raise UsageError(f"no such file or folder: {missing[0]!r}")
+    paths = find_submissions([Path(path) for path in args.submissions])
+    unsupported = [str(path) for path in paths if path.suffix not in (".py", ".ipynb")]
+    if unsupported:
+        raise UsageError(f"a submission must be a .py or .ipynb file, got {unsupported[0]!r}")
+    if not paths:
+        raise UsageError("no .py or .ipynb submissions found in the folder(s) given")
+    if args.csv is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.csv))):
+        raise UsageError(f"cannot write --csv file {args.csv!r}: its folder does not exist")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
+    if args.seed is None:
+        print(f"grading with --seed {seed} (pass it again to reproduce these results)", file=sys.stderr)
+    results = grade(args.exercise, paths, seed=seed, timeout=args.timeout, jobs=args.jobs)
+    if args.csv is not None:
+        with open(args.csv, "w", encoding="utf-8", newline="") as file:
+            file.write(to_csv(results, args.exercise))
+    print(to_json(results) if args.json else to_table(results))
     return 0
 
 

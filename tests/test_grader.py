@@ -1,0 +1,183 @@
+"""``mediarl-lessons grade``: a class folder graded in one command, hostile submissions included.
+
+One batch (graded once, shared by the tests below) holds the solution notebook, the untouched
+exercise, bank submissions and hostile ones: each must get the right row while the rest of
+the batch completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading_bank import PREAMBLE, WRONG
+from mediarl_lessons.cli import main
+from mediarl_lessons.grading import EXERCISES
+from mediarl_lessons.grading.grader import extract_definitions
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED, TIMEOUT = 11, 3
+
+HOSTILE = {
+    # An endless loop in one function: that function times out, the others are graded.
+    "loops": """
+def sample_average(q, n, reward):
+    while True:
+        pass
+
+def ucb_scores(q_values, counts, t, c):
+    counts = np.asarray(counts, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(counts > 0, q_values + c * np.sqrt(np.log(t) / counts), np.inf)
+""",
+    # Kills its own process.
+    "exits": """
+import os
+def sample_average(q, n, reward):
+    os._exit(0)
+""",
+    # Patches numpy so that every comparison "passes", prints a fake score: must change nothing.
+    "patches": """
+np.allclose = lambda *args, **kwargs: True
+print("sample_average: 5/5 cases passed (all passed)")
+def sample_average(q, n, reward):
+    import numpy
+    numpy.allclose = lambda *args, **kwargs: True
+    numpy.isclose = lambda *args, **kwargs: True
+    math.isclose = lambda *args, **kwargs: True
+    print("ok", flush=True)
+    return 0.0
+""",
+    # An absurd allocation: a MemoryError inside the function, a failed case.
+    "allocates": """
+def sample_average(q, n, reward):
+    block = bytearray(10**12)
+    return q + (reward - q) / n
+""",
+    # The course's own reference, imported instead of written.
+    "imports_reference": """
+from mediarl_lessons.agents.bandits import sample_average
+""",
+    # A syntax error in a .py file: status error.
+    "broken": """
+def sample_average(q, n, reward)
+    return q
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("class")
+    shutil.copy(ROOT / "solutions" / "01_bandits.ipynb", folder / "solution_student.ipynb")
+    shutil.copy(ROOT / "exercises" / "01_bandits.ipynb", folder / "untouched.ipynb")
+    # A solution notebook with magics, shell lines and a slow experiment cell appended: only
+    # definitions are taken, so it still gets full marks quickly.
+    notebook = nbformat.read(ROOT / "solutions" / "01_bandits.ipynb", as_version=4)
+    notebook.cells.insert(1, nbformat.v4.new_code_cell("%matplotlib inline\n!pip install nothing\nimport time"))
+    notebook.cells.append(nbformat.v4.new_code_cell("%%time\nwhile True:\n    pass"))
+    notebook.cells.append(nbformat.v4.new_code_cell("time.sleep(1000)\nresults = run_everything()"))
+    notebook.cells.append(nbformat.v4.new_code_cell("def broken(:\n    pass"))
+    nbformat.write(notebook, folder / "with_magics.ipynb")
+    ties = next(s for s in WRONG if s.function == "epsilon_greedy" and "index 0" in s.hint)
+    (folder / "ties_to_zero.py").write_text(PREAMBLE + ties.source, encoding="utf-8")
+    for name, source in HOSTILE.items():
+        (folder / f"{name}.py").write_text(PREAMBLE + source, encoding="utf-8")
+
+    out = io.StringIO()
+    csv_path = folder / "grades.csv"
+    with contextlib.redirect_stdout(out):
+        status = main(["grade", "01_bandits", str(folder), "--json", "--jobs", "2", "--timeout", str(TIMEOUT),
+                       "--seed", str(SEED), "--csv", str(csv_path)])
+    assert status == 0
+    rows = {row["student"]: row for row in json.loads(out.getvalue())}
+    rows["__csv__"] = {"text": csv_path.read_text(encoding="utf-8")}
+    return rows
+
+
+def _points(row: dict) -> dict[str, float]:
+    return {check["name"]: check["points"] for check in row["checks"]}
+
+
+def test_solution_gets_full_marks_and_the_json_shape(batch: dict) -> None:
+    row = batch["solution_student"]
+    assert set(row) >= {"student", "exercise", "status", "score", "max_score", "checks"}
+    assert row["status"] == "ok" and row["score"] == row["max_score"] == len(EXERCISES["01_bandits"])
+    assert all(set(check) == {"name", "passed", "points", "max_points", "feedback"} for check in row["checks"])
+
+
+def test_only_definitions_are_taken_from_a_notebook(batch: dict) -> None:
+    row = batch["with_magics"]
+    assert row["status"] == "ok" and row["score"] == row["max_score"], row
+    assert "syntax error" in row["message"]  # the broken cell is named, the rest graded
+
+
+def test_untouched_exercise_scores_zero_as_not_attempted(batch: dict) -> None:
+    row = batch["untouched"]
+    assert row["status"] == "ok" and row["score"] == 0
+    assert all("not attempted" in check["feedback"] for check in row["checks"])
+
+
+def test_wrong_submission_gets_its_hint_in_the_feedback(batch: dict) -> None:
+    row = batch["ties_to_zero"]
+    feedback = {check["name"]: check["feedback"] for check in row["checks"]}
+    assert "ties always broken towards index 0" in feedback["epsilon_greedy"]
+    assert row["score"] == 0
+
+
+def test_endless_loop_times_out_and_the_rest_is_graded(batch: dict) -> None:
+    row = batch["loops"]
+    assert row["status"] == "timeout" and "sample_average" in row["message"]
+    assert _points(row)["ucb_scores"] == 1.0 and _points(row)["sample_average"] == 0.0
+
+
+def test_exiting_patching_allocating_and_syntax_errors_score_nothing(batch: dict) -> None:
+    assert batch["exits"]["status"] == "error" and batch["exits"]["score"] == 0
+    assert batch["patches"]["status"] == "ok" and batch["patches"]["score"] == 0
+    assert batch["allocates"]["score"] == 0
+    assert batch["imports_reference"]["score"] == 0
+    assert "reference" in _points_feedback(batch["imports_reference"], "sample_average")
+    assert "MemoryError" in _points_feedback(batch["allocates"], "sample_average")
+    assert batch["broken"]["status"] == "error" and "syntax error on line 4" in batch["broken"]["message"]
+
+
+def _points_feedback(row: dict, name: str) -> str:
+    return next(check["feedback"] for check in row["checks"] if check["name"] == name)
+
+
+def test_csv_has_one_row_per_submission_and_the_documented_columns(batch: dict) -> None:
+    rows = list(csv.reader(io.StringIO(batch["__csv__"]["text"])))
+    assert rows[0] == ["student", "status", *EXERCISES["01_bandits"], "total", "max", "message"]
+    students = {row[0]: row for row in rows[1:]}
+    assert len(students) == len(batch) - 1
+    assert students["solution_student"][-3:-1] == ["5", "5"]
+
+
+def test_extract_definitions_keeps_imports_functions_classes_constants(tmp_path: Path) -> None:
+    path = tmp_path / "s.py"
+    path.write_text("import numpy as np\nN_ARMS = 10\nnames = ('a', 'b')\nrun = train()\nprint(1)\nK, D = 3, 4\n"
+                    "def f():\n    return 1\nclass C:\n    pass\nif __name__ == '__main__':\n    f()\n", encoding="utf-8")
+    definitions, notes = extract_definitions(path)
+    kept = [line for line in definitions.splitlines() if line.strip()]
+    assert kept == ["import numpy as np", "N_ARMS = 10", "names = ('a', 'b')", "K, D = (3, 4)", "def f():", "    return 1",
+                    "class C:", "    pass"], definitions
+    assert notes == []
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["grade", "99_nothing", "x.py"], "unknown exercise"),
+    (["grade", "01_bandits", "/no/such/file.py"], "no such file or folder"),
+    (["grade", "01_bandits", "x.py", "--jobs", "0"], "positive integer"),
+    (["grade", "01_bandits", "x.py", "--timeout", "-1"], "positive number"),
+])
+def test_grade_usage_errors_exit_2_with_one_line(argv, expected, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err, err
