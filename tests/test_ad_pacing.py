@@ -193,3 +193,19 @@ def test_wrongly_typed_arguments_raise_type_error():
         env.decode(429)
     with pytest.raises(ValueError, match=r"options\['state'\] must be an integer in \[0, 428\]"):
         env.reset(options={"state": -1})
+
+
+def test_feature_observation_describes_the_state_without_losing_it():
+    from mediarl_lessons.envs import AdPacingFeatures
+
+    env = AdPacingFeatures(gym.make("mediarl/AdPacing-v0"))
+    base = env.unwrapped
+    assert env.observation_space.shape == (2 + base.n_ctr_levels,)
+    # Every state index has its own feature row: nothing a policy could need is lost.
+    assert len(np.unique(env.features, axis=0)) == base.observation_space.n
+    obs, info = env.reset(seed=4)
+    assert env.observation_space.contains(obs)
+    np.testing.assert_allclose(obs, [info["time_left"] / base.n_slots, info["budget_left"] / base.budget,
+                                     *np.eye(base.n_ctr_levels)[info["ctr_level"]]], rtol=1e-6)
+    obs[0] = 99.0  # a learner's change to an observation must not reach the table
+    assert env.features.max() <= 1.0

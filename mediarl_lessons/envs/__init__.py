@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from mediarl_lessons.envs.ad_pacing import AdPacingEnv
+from mediarl_lessons.envs.ad_pacing import AdPacingEnv, AdPacingFeatures
 from mediarl_lessons.envs.interest_feed import InterestFeedEnv
 from mediarl_lessons.envs.live_channels import BanditTestbed, LiveChannelsEnv
 from mediarl_lessons.envs.news_feed import NewsFeedEnv
 from mediarl_lessons.envs.session_retention import SessionRetentionEnv
 
-__all__ = ["ENVIRONMENTS", "AdPacingEnv", "BanditTestbed", "InterestFeedEnv", "LiveChannelsEnv",
+__all__ = ["ENVIRONMENTS", "AdPacingEnv", "AdPacingFeatures", "BanditTestbed", "InterestFeedEnv", "LiveChannelsEnv",
            "NewsFeedEnv", "SessionRetentionEnv", "register_environments"]
 
 #: id -> (entry point, keyword arguments for ``gym.register``, one-line description)

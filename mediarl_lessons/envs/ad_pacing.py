@@ -349,3 +349,38 @@ def _cdf(probabilities: np.ndarray) -> list[float]:
     cdf = np.cumsum(probabilities).tolist()
     cdf[-1] = 1.0
     return cdf
+
+
+class AdPacingFeatures(gym.ObservationWrapper):
+    """AdPacing-v0's state index as features a network can generalise over.
+
+    A table has one row per state and learns nothing about a state it never visits; a
+    network needs inputs in which similar situations look similar. The observation becomes
+
+        [time_left / n_slots, budget_left / budget, one-hot(ctr_level)]
+
+    a `Box(0, 1, (2 + n_ctr_levels,), float32)`: the fraction of the day left, the fraction
+    of the budget left, and which CTR level the current slot has. Nothing is lost (the three
+    numbers decode to the same state), so the optimal policy is still expressible, and the
+    DP optimum of the wrapped environment is that of AdPacing-v0. The features of every state
+    are computed once (`features`, one row per state index), so `observation` is one lookup.
+    Lesson 06 trains a DQN on it::
+
+        env = AdPacingFeatures(gym.make("mediarl/AdPacing-v0"))
+    """
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        base = env.unwrapped
+        n_levels = base.n_ctr_levels
+        self.features = np.zeros((base.observation_space.n, 2 + n_levels), dtype=np.float32)
+        for state in range(base.observation_space.n):
+            time_left, budget_left, level = base.decode(state)
+            self.features[state, 0] = time_left / base.n_slots
+            self.features[state, 1] = budget_left / base.budget
+            self.features[state, 2 + level] = 1.0
+        self.features.flags.writeable = False
+        self.observation_space = spaces.Box(0.0, 1.0, (2 + n_levels,), np.float32)
+
+    def observation(self, state: int) -> np.ndarray:
+        return self.features[state].copy()
