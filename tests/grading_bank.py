@@ -12,6 +12,86 @@ from typing import NamedTuple
 
 PREAMBLE = "import math\nimport numpy as np\n"
 
+#: What a 05_dqn submission starts with (besides PREAMBLE): torch, and the exercise's Batch class.
+TORCH = """import copy
+from collections import deque
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Batch(NamedTuple):
+    obs: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_obs: torch.Tensor
+    terminated: torch.Tensor
+"""
+
+#: A correct ring buffer in preallocated arrays; the wrong buffers below change one thing in it.
+RING_BUFFER = """
+class ReplayBuffer:
+    def __init__(self, capacity, obs_dim, seed=None):
+        self.capacity = capacity
+        self.rng = np.random.default_rng(seed)
+        self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
+        self.actions = np.zeros(capacity, dtype=np.int64)
+        self.rewards = np.zeros(capacity, dtype=np.float32)
+        self.next_obs = np.zeros((capacity, obs_dim), dtype=np.float32)
+        self.terminated = np.zeros(capacity, dtype=np.float32)
+        self.position = 0
+        self.size = 0
+
+    def __len__(self):
+        return self.size
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        i = self.position
+        self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward
+        self.next_obs[i], self.terminated[i] = next_obs, terminated
+        self.position = (self.position + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size):
+        if self.size == 0:
+            raise ValueError("empty buffer")
+        idx = self.rng.integers(self.size, size=batch_size)
+        return Batch(torch.from_numpy(self.obs[idx]), torch.from_numpy(self.actions[idx]),
+                     torch.from_numpy(self.rewards[idx]), torch.from_numpy(self.next_obs[idx]),
+                     torch.from_numpy(self.terminated[idx]))
+"""
+
+
+def ring_buffer(old: str, new: str) -> str:
+    """:data:`RING_BUFFER` with one line changed (fails loudly if ``old`` is not in it)."""
+    assert RING_BUFFER.count(old) == 1, old
+    return RING_BUFFER.replace(old, new)
+
+
+#: A correct dqn_loss; the wrong losses below change one thing in it.
+LOSS = """
+def dqn_loss(q_net, target_net, batch, gamma, double=False):
+    obs, actions, rewards, next_obs, terminated = batch
+    with torch.no_grad():
+        next_q = target_net(next_obs)
+        if double:
+            best = q_net(next_obs).argmax(dim=1, keepdim=True)
+            next_value = next_q.gather(1, best).squeeze(1)
+        else:
+            next_value = next_q.max(dim=1).values
+        targets = rewards + gamma * (1 - terminated) * next_value
+    q_taken = q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
+    return F.smooth_l1_loss(q_taken, targets)
+"""
+
+
+def loss(old: str, new: str) -> str:
+    """:data:`LOSS` with one piece changed."""
+    assert LOSS.count(old) == 1, old
+    return LOSS.replace(old, new)
+
 
 class Submission(NamedTuple):
     exercise: str
@@ -347,6 +427,152 @@ def linear_schedule(step, start, end, duration):
 def linear_schedule(step, start, end, duration):
     return start + (end - start) * min(step / duration, 1.0)
 """),
+    # ---------------------------------------------------------------- 05_dqn
+    wrong("05_dqn", "ReplayBuffer", "never filled", TORCH + ring_buffer(
+        "idx = self.rng.integers(self.size, size=batch_size)",
+        "idx = self.rng.integers(self.capacity, size=batch_size)  # slots never filled are zeros")),
+    wrong("05_dqn", "ReplayBuffer", "returned a batch", TORCH + ring_buffer(
+        """        if self.size == 0:
+            raise ValueError("empty buffer")
+        idx = self.rng.integers(self.size, size=batch_size)""",
+        "        idx = self.rng.integers(max(self.size, 1), size=batch_size)")),
+    wrong("05_dqn", "ReplayBuffer", "stored a reference to the caller's array", TORCH + """
+class ReplayBuffer:                      # a list of tuples that keeps the caller's arrays
+    def __init__(self, capacity, obs_dim, seed=None):
+        self.capacity, self.data, self.position = capacity, [], 0
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.data)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        transition = (obs, action, reward, next_obs, terminated)
+        if len(self.data) < self.capacity:
+            self.data.append(transition)
+        else:
+            self.data[self.position] = transition
+        self.position = (self.position + 1) % self.capacity
+
+    def sample(self, batch_size):
+        if not self.data:
+            raise ValueError("empty buffer")
+        rows = [self.data[i] for i in self.rng.integers(len(self.data), size=batch_size)]
+        obs, actions, rewards, next_obs, terminated = zip(*rows)
+        return Batch(torch.tensor(np.array(obs), dtype=torch.float32), torch.tensor(actions),
+                     torch.tensor(rewards, dtype=torch.float32), torch.tensor(np.array(next_obs), dtype=torch.float32),
+                     torch.tensor(terminated, dtype=torch.float32))
+"""),
+    wrong("05_dqn", "ReplayBuffer", "stopped storing when full", TORCH + ring_buffer(
+        """        i = self.position
+        self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward""",
+        """        if self.size == self.capacity:
+            return  # full: nothing more goes in
+        i = self.position
+        self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward""")),
+    wrong("05_dqn", "ReplayBuffer", "wraps around to 0", TORCH + ring_buffer(
+        "self.position = (self.position + 1) % self.capacity", "self.position += 1")),
+    wrong("05_dqn", "ReplayBuffer", "obs must be float32", TORCH + ring_buffer(
+        "self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)", "self.obs = np.zeros((capacity, obs_dim))")),
+    wrong("05_dqn", "ReplayBuffer", "actions must be int64", TORCH + ring_buffer(
+        "self.actions = np.zeros(capacity, dtype=np.int64)", "self.actions = np.zeros(capacity, dtype=np.int32)")),
+    wrong("05_dqn", "ReplayBuffer", "terminated must be float32", TORCH + ring_buffer(
+        "self.terminated = np.zeros(capacity, dtype=np.float32)", "self.terminated = np.zeros(capacity, dtype=bool)")),
+    wrong("05_dqn", "ReplayBuffer", "return a named tuple", TORCH + ring_buffer(
+        "return Batch(torch.from_numpy(self.obs[idx]),", "return (torch.from_numpy(self.obs[idx]),")),
+    wrong("05_dqn", "ReplayBuffer", "the same seed gave different batches", TORCH + ring_buffer(
+        "idx = self.rng.integers(self.size, size=batch_size)", "idx = np.random.randint(self.size, size=batch_size)")),
+    wrong("05_dqn", "ReplayBuffer", "len(buffer) fell back", TORCH + ring_buffer(
+        "        return self.size\n", "        return self.position\n")),
+    wrong("05_dqn", "ReplayBuffer", "come from different transitions", TORCH + ring_buffer(
+        """        return Batch(torch.from_numpy(self.obs[idx]), torch.from_numpy(self.actions[idx]),""",
+        """        other = self.rng.integers(self.size, size=batch_size)  # a second draw for the rest
+        return Batch(torch.from_numpy(self.obs[idx]), torch.from_numpy(self.actions[other]),""")),
+    wrong("05_dqn", "td_targets", "bootstrapped from a terminal state", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    return rewards + gamma * next_q_target.max(dim=1).values
+"""),
+    wrong("05_dqn", "td_targets", "shape (B, B)", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    best = next_q_target.max(dim=1, keepdim=True).values
+    return rewards + gamma * (1 - terminated) * best
+"""),
+    wrong("05_dqn", "td_targets", "argmax", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    return rewards + gamma * (1 - terminated) * next_q_target.argmax(dim=1)
+"""),
+    wrong("05_dqn", "td_targets", "changed an input tensor in place", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    rewards += gamma * (1 - terminated) * next_q_target.max(dim=1).values
+    return rewards
+"""),
+    wrong("05_dqn", "double_dqn_targets", "the target network chose the action", TORCH + """
+def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+    best = next_q_target.argmax(dim=1, keepdim=True)
+    return rewards + gamma * (1 - terminated) * next_q_target.gather(1, best).squeeze(1)
+"""),
+    wrong("05_dqn", "double_dqn_targets", "roles swapped", TORCH + """
+def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+    best = next_q_target.argmax(dim=1, keepdim=True)
+    return rewards + gamma * (1 - terminated) * next_q_online.gather(1, best).squeeze(1)
+"""),
+    wrong("05_dqn", "dqn_loss", "gradient reached target_net", TORCH + loss(
+        "    with torch.no_grad():\n        next_q = target_net(next_obs)", "    if True:\n        next_q = target_net(next_obs)")),
+    wrong("05_dqn", "dqn_loss", "a gradient flowed through the targets into q_net", TORCH + """
+def dqn_loss(q_net, target_net, batch, gamma, double=False):   # no torch.no_grad(), no detach
+    next_q = target_net(batch.next_obs)
+    if double:
+        next_value = next_q[torch.arange(len(next_q)), q_net(batch.next_obs).argmax(dim=1)]
+    else:
+        next_value = next_q.max(dim=1).values
+    targets = torch.where(batch.terminated > 0, batch.rewards, batch.rewards + gamma * next_value)
+    q_taken = q_net(batch.obs)[torch.arange(len(batch.obs)), batch.actions]
+    return F.smooth_l1_loss(q_taken, targets)
+"""),
+    wrong("05_dqn", "dqn_loss", "squared error (mse_loss)", TORCH + loss(
+        "return F.smooth_l1_loss(q_taken, targets)", "return F.mse_loss(q_taken, targets)")),
+    wrong("05_dqn", "dqn_loss", "summed over the batch", TORCH + loss(
+        "return F.smooth_l1_loss(q_taken, targets)", "return F.smooth_l1_loss(q_taken, targets, reduction='sum')")),
+    wrong("05_dqn", "dqn_loss", "(B, B) matrix", TORCH + loss(
+        "q_taken = q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)", "q_taken = q_net(obs)[:, actions]")),
+    wrong("05_dqn", "dqn_loss", "used max_a Q(s, a)", TORCH + loss(
+        "q_taken = q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)", "q_taken = q_net(obs).max(dim=1).values")),
+    wrong("05_dqn", "dqn_loss", "double=True changed nothing", TORCH + loss("        if double:", "        if False:")),
+    wrong("05_dqn", "dqn_loss", "bootstrapped from terminal states", TORCH + loss(
+        "targets = rewards + gamma * (1 - terminated) * next_value", "targets = rewards + gamma * next_value")),
+    wrong("05_dqn", "dqn_loss", "not loss.item()", TORCH + loss(
+        "return F.smooth_l1_loss(q_taken, targets)", "return F.smooth_l1_loss(q_taken, targets).item()")),
+    wrong("05_dqn", "soft_update", "target_net did not change", TORCH + """
+def soft_update(target_net, online_net, tau):
+    for target_param, online_param in zip(target_net.parameters(), online_net.parameters()):
+        target_param = tau * online_param + (1 - tau) * target_param
+"""),
+    wrong("05_dqn", "soft_update", "returned a new network", TORCH + """
+def soft_update(target_net, online_net, tau):
+    new_net = copy.deepcopy(target_net)
+    with torch.no_grad():
+        for new, online in zip(new_net.parameters(), online_net.parameters()):
+            new.mul_(1 - tau).add_(tau * online)
+    return new_net
+"""),
+    wrong("05_dqn", "soft_update", "tau reversed", TORCH + """
+def soft_update(target_net, online_net, tau):
+    with torch.no_grad():
+        for target, online in zip(target_net.parameters(), online_net.parameters()):
+            target.copy_(tau * target + (1 - tau) * online)
+"""),
+    wrong("05_dqn", "soft_update", "replaced target_net's Parameter objects", TORCH + """
+def soft_update(target_net, online_net, tau):
+    online = dict(online_net.named_parameters())
+    for module_name, module in target_net.named_modules():
+        for name, param in list(module.named_parameters(recurse=False)):
+            full = f"{module_name}.{name}" if module_name else name
+            setattr(module, name, nn.Parameter(tau * online[full].detach() + (1 - tau) * param.detach()))
+"""),
+    wrong("05_dqn", "soft_update", "under torch.no_grad()", TORCH + """
+def soft_update(target_net, online_net, tau):
+    for target, online in zip(target_net.parameters(), online_net.parameters()):
+        target.mul_(1 - tau).add_(tau * online)
+"""),
 ]
 
 RIGHT: list[Submission] = [
@@ -431,5 +657,119 @@ def expected_sarsa_update(Q, s, a, r, s_next, terminated, alpha, gamma, epsilon)
     right("04_q_learning", "linear_schedule", """
 def linear_schedule(step, start, end, duration):       # np.interp does the clamping
     return float(np.interp(step, [0, duration], [start, end])) if duration > 0 else end
+"""),
+    right("05_dqn", "ReplayBuffer", TORCH + """
+class ReplayBuffer:                                    # a deque of tuples
+    def __init__(self, capacity, obs_dim, seed=None):
+        self.memory = deque(maxlen=capacity)
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.memory)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        self.memory.append((np.array(obs, dtype=np.float32), int(action), float(reward),
+                            np.array(next_obs, dtype=np.float32), float(terminated)))
+
+    def sample(self, batch_size):
+        if len(self.memory) == 0:
+            raise ValueError("cannot sample from an empty buffer")
+        rows = [self.memory[i] for i in self.rng.integers(len(self.memory), size=batch_size)]
+        obs, actions, rewards, next_obs, terminated = zip(*rows)
+        return Batch(torch.as_tensor(np.stack(obs)), torch.tensor(actions, dtype=torch.int64),
+                     torch.tensor(rewards, dtype=torch.float32), torch.as_tensor(np.stack(next_obs)),
+                     torch.tensor(terminated, dtype=torch.float32))
+"""),
+    right("05_dqn", "ReplayBuffer", TORCH + """
+class ReplayBuffer:                                    # a list of tuples, batches without replacement
+    def __init__(self, capacity, obs_dim, seed=None):
+        self.capacity, self.obs_dim = capacity, obs_dim
+        self.transitions = []
+        self.oldest = 0
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return len(self.transitions)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        transition = (obs.copy(), action, reward, next_obs.copy(), terminated)
+        if len(self.transitions) < self.capacity:
+            self.transitions.append(transition)
+        else:
+            self.transitions[self.oldest] = transition
+            self.oldest = (self.oldest + 1) % self.capacity
+
+    def sample(self, batch_size):
+        if not self.transitions:
+            raise ValueError("the buffer is empty")
+        chosen = self.rng.choice(len(self.transitions), size=batch_size, replace=False)
+        columns = list(zip(*(self.transitions[i] for i in chosen)))
+        return Batch(
+            obs=torch.tensor(np.array(columns[0]), dtype=torch.float32),
+            actions=torch.tensor(columns[1], dtype=torch.long),
+            rewards=torch.tensor(columns[2], dtype=torch.float32),
+            next_obs=torch.tensor(np.array(columns[3]), dtype=torch.float32),
+            terminated=torch.tensor(columns[4], dtype=torch.float32),
+        )
+"""),
+    right("05_dqn", "td_targets", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):   # torch.where
+    bootstrapped = rewards + gamma * next_q_target.amax(dim=1)
+    return torch.where(terminated.bool(), rewards, bootstrapped)
+"""),
+    right("05_dqn", "td_targets", TORCH + """
+def td_targets(rewards, next_q_target, terminated, gamma):   # a loop over the batch
+    targets = torch.empty_like(rewards)
+    for i in range(len(rewards)):
+        future = 0.0 if terminated[i] == 1 else gamma * float(next_q_target[i].max())
+        targets[i] = float(rewards[i]) + future
+    return targets
+"""),
+    right("05_dqn", "double_dqn_targets", TORCH + """
+def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):   # indexing
+    rows = torch.arange(len(rewards))
+    chosen = next_q_online.argmax(dim=1)
+    return rewards + gamma * (1.0 - terminated) * next_q_target[rows, chosen]
+"""),
+    right("05_dqn", "dqn_loss", TORCH + """
+def dqn_loss(q_net, target_net, batch, gamma, double=False):   # .detach(), huber_loss, indexing
+    rows = torch.arange(len(batch.actions))
+    next_q = target_net(batch.next_obs).detach()
+    if double:
+        chosen = q_net(batch.next_obs).detach().argmax(dim=1)
+    else:
+        chosen = next_q.argmax(dim=1)
+    targets = batch.rewards + gamma * (1 - batch.terminated) * next_q[rows, chosen]
+    return F.huber_loss(q_net(batch.obs)[rows, batch.actions], targets, delta=1.0)
+"""),
+    right("05_dqn", "dqn_loss", TORCH + """
+def dqn_loss(q_net, target_net, batch, gamma, double=False):   # the Huber loss written out
+    with torch.no_grad():
+        next_q = target_net(batch.next_obs)
+        if double:
+            value = next_q.gather(1, q_net(batch.next_obs).argmax(1, keepdim=True)).squeeze(1)
+        else:
+            value = next_q.max(1).values
+        targets = batch.rewards + gamma * (1 - batch.terminated) * value
+    error = q_net(batch.obs).gather(1, batch.actions[:, None])[:, 0] - targets
+    quadratic = error.abs() < 1
+    return torch.where(quadratic, 0.5 * error**2, error.abs() - 0.5).mean()
+"""),
+    right("05_dqn", "soft_update", TORCH + """
+@torch.no_grad()
+def soft_update(target_net, online_net, tau):          # lerp_
+    for target, online in zip(target_net.parameters(), online_net.parameters()):
+        target.lerp_(online, tau)
+"""),
+    right("05_dqn", "soft_update", TORCH + """
+def soft_update(target_net, online_net, tau):          # load_state_dict
+    online = online_net.state_dict()
+    mixed = {name: tau * online[name] + (1 - tau) * value for name, value in target_net.state_dict().items()}
+    target_net.load_state_dict(mixed)
+"""),
+    right("05_dqn", "soft_update", TORCH + """
+def soft_update(target_net, online_net, tau):          # on .data, mul_().add_()
+    for target, online in zip(target_net.parameters(), online_net.parameters()):
+        target.data.mul_(1.0 - tau).add_(online.data, alpha=tau)
 """),
 ]

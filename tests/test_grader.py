@@ -11,13 +11,14 @@ import contextlib
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from grading_bank import PREAMBLE, WRONG
+from grading_bank import LOSS, PREAMBLE, RING_BUFFER, TORCH, WRONG
 from mediarl_lessons.cli import main
 from mediarl_lessons.grading import EXERCISES
 from mediarl_lessons.grading.grader import extract_definitions
@@ -123,6 +124,8 @@ def test_untouched_exercise_scores_zero_as_not_attempted(batch: dict) -> None:
     row = batch["untouched"]
     assert row["status"] == "ok" and row["score"] == 0
     assert all("not attempted" in check["feedback"] for check in row["checks"])
+    assert row["message"] == "not attempted: all 5 functions"
+    assert batch["solution_student"]["message"] == ""
 
 
 def test_wrong_submission_gets_its_hint_in_the_feedback(batch: dict) -> None:
@@ -158,6 +161,7 @@ def test_csv_has_one_row_per_submission_and_the_documented_columns(batch: dict) 
     students = {row[0]: row for row in rows[1:]}
     assert len(students) == len(batch) - 1
     assert students["solution_student"][-3:-1] == ["5", "5"]
+    assert students["untouched"][-1] == "not attempted: all 5 functions"
 
 
 def test_extract_definitions_keeps_imports_functions_classes_constants(tmp_path: Path) -> None:
@@ -169,6 +173,82 @@ def test_extract_definitions_keeps_imports_functions_classes_constants(tmp_path:
     assert kept == ["import numpy as np", "N_ARMS = 10", "names = ('a', 'b')", "K, D = (3, 4)", "def f():", "    return 1",
                     "class C:", "    pass"], definitions
     assert notes == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 05_dqn: torch functions, their observations judged outside the student's process
+# ---------------------------------------------------------------------------------------------
+CORRECT_05 = TORCH + RING_BUFFER + LOSS + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    return rewards + gamma * (1 - terminated) * next_q_target.max(dim=1).values
+
+def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+    chosen = next_q_online.argmax(dim=1, keepdim=True)
+    return rewards + gamma * (1 - terminated) * next_q_target.gather(1, chosen).squeeze(1)
+
+def soft_update(target_net, online_net, tau):
+    with torch.no_grad():
+        for target, online in zip(target_net.parameters(), online_net.parameters()):
+            target.lerp_(online, tau)
+"""
+
+HOSTILE_05 = CORRECT_05 + """
+def dqn_loss(q_net, target_net, batch, gamma, double=False):
+    # Make every comparison "pass", every loss zero and backward a no-op, print a fake score.
+    import numpy
+    torch.allclose = lambda *args, **kwargs: True
+    torch.equal = lambda *args, **kwargs: True
+    F.smooth_l1_loss = F.huber_loss = F.mse_loss = lambda *args, **kwargs: torch.zeros((), requires_grad=True)
+    torch.Tensor.backward = lambda self, *args, **kwargs: None
+    numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
+    print("dqn_loss (05_dqn): 6/6 cases passed (all passed)", flush=True)
+    return torch.zeros((), requires_grad=True)
+"""
+
+PARTIAL_05 = TORCH + RING_BUFFER + LOSS + """
+def td_targets(rewards, next_q_target, terminated, gamma):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+"""
+
+
+@pytest.fixture(scope="module")
+def batch05(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("class05")
+    shutil.copy(ROOT / "solutions" / "05_dqn.ipynb", folder / "solution_student.ipynb")
+    shutil.copy(ROOT / "exercises" / "05_dqn.ipynb", folder / "untouched.ipynb")
+    references = next(s for s in WRONG if s.function == "ReplayBuffer" and "reference" in s.hint)
+    (folder / "stores_references.py").write_text(PREAMBLE + references.source, encoding="utf-8")
+    (folder / "hostile.py").write_text(PREAMBLE + HOSTILE_05, encoding="utf-8")
+    (folder / "partial.py").write_text(PREAMBLE + PARTIAL_05, encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["grade", "05_dqn", str(folder), "--json", "--jobs", "2", "--timeout", "30", "--seed", str(SEED)])
+    assert status == 0
+    return {row["student"]: row for row in json.loads(out.getvalue())}
+
+
+def test_05_solution_full_marks_untouched_not_attempted(batch05: dict) -> None:
+    solution, untouched = batch05["solution_student"], batch05["untouched"]
+    assert solution["status"] == "ok" and solution["score"] == solution["max_score"] == 5, solution
+    assert untouched["status"] == "ok" and untouched["score"] == 0
+    assert untouched["message"] == "not attempted: all 5 functions"
+
+
+def test_05_partly_attempted_lists_what_is_missing(batch05: dict) -> None:
+    row = batch05["partial"]
+    assert row["message"] == "not attempted: td_targets, double_dqn_targets, soft_update", row
+    assert _points(row) == {"ReplayBuffer": 1.0, "td_targets": 0.0, "double_dqn_targets": 0.0, "dqn_loss": 1.0,
+                            "soft_update": 0.0}
+
+
+def test_05_hint_travels_back_and_patching_torch_raises_nothing(batch05: dict) -> None:
+    feedback = _points_feedback(batch05["stores_references"], "ReplayBuffer")
+    assert "stored a reference to the caller's array" in feedback
+    hostile = batch05["hostile"]
+    assert hostile["status"] == "ok" and _points(hostile) == {
+        "ReplayBuffer": 1.0, "td_targets": 1.0, "double_dqn_targets": 1.0, "dqn_loss": 0.0, "soft_update": 1.0}
+    assert re.search(r"got loss 0(,| --)", _points_feedback(hostile, "dqn_loss")), hostile
 
 
 @pytest.mark.parametrize("argv,expected", [

@@ -11,6 +11,7 @@ import pytest
 from mediarl_lessons import mdp as reference_mdp
 from mediarl_lessons import offline as reference_offline
 from mediarl_lessons.agents import bandits as reference_bandits
+from mediarl_lessons.agents import dqn as reference_dqn
 from mediarl_lessons.agents import tabular as reference_tabular
 from mediarl_lessons.grading import EXERCISES, NOT_ATTEMPTED, check, check_exercise
 from mediarl_lessons.grading.bandits import argmax_probabilities
@@ -18,7 +19,7 @@ from mediarl_lessons.grading.cases import frequencies_fit
 
 from grading_bank import PREAMBLE, RIGHT, WRONG, Submission
 
-REFERENCE_MODULES = (reference_bandits, reference_offline, reference_mdp, reference_tabular)
+REFERENCE_MODULES = (reference_bandits, reference_offline, reference_mdp, reference_tabular, reference_dqn)
 
 
 def _reference(name: str):
@@ -129,6 +130,7 @@ def test_the_bank_covers_every_function() -> None:
     covered = {(s.exercise, s.function) for s in WRONG}
     assert covered == {(e, n) for e, names in EXERCISES.items() for n in names}
     assert len(WRONG) >= 40 and len(RIGHT) >= 10
+    assert sum(s.exercise == "05_dqn" for s in WRONG) >= 12 and sum(s.exercise == "05_dqn" for s in RIGHT) >= 4
 
 
 # ---------------------------------------------------------------------------------------------

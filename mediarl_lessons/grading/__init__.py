@@ -36,9 +36,9 @@ from mediarl_lessons.grading.core import (
 
 __all__ = ["DEFAULT_SEED", "EXERCISES", "NOT_ATTEMPTED", "CaseResult", "CheckResult", "check", "check_exercise"]
 
-#: One module per exercise; importing it registers its checks in ``REGISTRY``. (A new
-#: exercise, e.g. ``05_dqn``, is one more module here.)
-EXERCISE_MODULES = ("bandits", "contextual", "dynamic_programming", "q_learning")
+#: One module per exercise; importing it registers its checks in ``REGISTRY`` (a new exercise is
+#: one more module here). ``dqn`` imports torch only when one of its checks runs.
+EXERCISE_MODULES = ("bandits", "contextual", "dynamic_programming", "q_learning", "dqn")
 for _module in EXERCISE_MODULES:
     importlib.import_module(f"mediarl_lessons.grading.{_module}")
 

@@ -311,7 +311,18 @@ def grade_submission(path: Path, exercise: str, *, seed: int, timeout: float) ->
         where = f" while checking {unfinished[0]}" if unfinished else ""
         status, message = "error", problem + where
     checks = _judge(exercise, seed, observed)
-    return SubmissionResult(student, exercise, status, checks, "; ".join(part for part in [message, *notes] if part))
+    parts = [message, _not_attempted(checks), *notes]
+    return SubmissionResult(student, exercise, status, checks, "; ".join(part for part in parts if part))
+
+
+def _not_attempted(checks: list[CheckResult]) -> str:
+    """``"not attempted: all 5 functions"``, ``"not attempted: td_targets, soft_update"`` or ``""``."""
+    names = [check.name for check in checks if check.status == "not attempted"]
+    if not names:
+        return ""
+    if len(names) == len(checks):
+        return f"not attempted: all {len(names)} functions" if len(names) > 1 else f"not attempted: {names[0]}"
+    return "not attempted: " + ", ".join(names)
 
 
 def find_submissions(paths: list[Path]) -> list[Path]:
@@ -357,7 +368,8 @@ def to_table(results: list[SubmissionResult]) -> str:
     for result in results:
         score = f"{_number(result.score)}/{_number(result.max_score)}"
         failed = [check.name for check in result.checks if check.status == "failed"]
-        message = result.message or (("failed: " + ", ".join(failed)) if failed else "")
+        message = "; ".join(part for part in [result.message, ("failed: " + ", ".join(failed)) if failed else ""]
+                            if part)
         lines.append(f"{result.student:<{width}}  {result.status:<8} {score:>9}  {message}")
     return "\n".join(lines)
 
