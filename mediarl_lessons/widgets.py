@@ -5,6 +5,15 @@ control (on release, not while dragging: each redraw runs an experiment) calls t
 ``draw`` function with the controls' values and shows the figure it returns in place of the
 old one. Outside a live notebook (nbval, nbconvert) the first figure is drawn once, so a
 lesson that shows an explorer still runs top to bottom headless.
+
+An error in the first draw fails the cell that builds the explorer. An error in a later draw
+(a control moved to a value ``draw`` cannot handle) shows its traceback in place of the
+figure, where the learner is looking, rather than in JupyterLab's log console.
+
+The parts carry CSS classes, so browser tests (``tests/browser``) can find them:
+``mediarl-explorer`` (the whole box), ``mediarl-explorer-controls`` (the row of controls),
+``mediarl-explorer-status`` (says "running..." while ``draw`` runs) and
+``mediarl-explorer-figure`` (the figure).
 """
 
 from __future__ import annotations
@@ -36,22 +45,37 @@ def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidge
         control.style = {"description_width": "initial"}
 
     figure_area = widgets.Output(layout=widgets.Layout(min_height="320px"))
+    figure_area.add_class("mediarl-explorer-figure")
     status = widgets.HTML()
+    status.add_class("mediarl-explorer-status")
 
     def redraw(change: object = None) -> None:
         values = {name: control.value for name, control in controls.items()}
         status.value = "<i>running...</i>"
-        figure = draw(**values)
-        with figure_area:
-            figure_area.clear_output(wait=True)
-            display(figure)
-        plt.close(figure)
-        status.value = ""
+        figure = None
+        try:
+            if change is None:  # the first figure: an error fails the cell building the explorer
+                figure = draw(**values)
+            # Inside the Output widget, an error raised by a later draw shows (in a live
+            # notebook) as a traceback that replaces the old figure.
+            with figure_area:
+                figure_area.clear_output(wait=True)
+                if figure is None:
+                    figure = draw(**values)
+                display(figure)
+        finally:
+            if figure is not None:
+                plt.close(figure)
+            status.value = ""
 
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    children = [widgets.HBox(list(controls.values()) + [status])]
+    controls_row = widgets.HBox(list(controls.values()) + [status])
+    controls_row.add_class("mediarl-explorer-controls")
+    children = [controls_row]
     if description:
         children.insert(0, widgets.HTML(f"<b>{description}</b>"))
-    return widgets.VBox(children + [figure_area])
+    box = widgets.VBox(children + [figure_area])
+    box.add_class("mediarl-explorer")
+    return box

@@ -1,0 +1,84 @@
+"""Fixtures of the browser tests: one JupyterLab server and one headless Chromium per session.
+
+Without Chromium or Playwright (a learner's laptop), every browser test is skipped with a
+one-line reason; it never fails for that. The server and the browser start only when a
+browser test runs (``pytest -m "not browser"`` leaves them out).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lab_harness import CHROMIUM_FLAGS, HERE, NOTEBOOKS, TIMINGS, LabServer, find_chromium, start_lab, stop_lab
+
+
+def missing_browser_tools() -> str | None:
+    """Why the browser tests cannot run here, in one line, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements-browser.txt)"
+    if find_chromium() is None:
+        return "Chromium is not installed (apt-get install chromium, or set MEDIARL_CHROMIUM)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = missing_browser_tools()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=f"browser tests: {reason}")
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where the screenshots go: tests/browser/screenshots/ (git-ignored) or $MEDIARL_SCREENSHOTS.
+    Each lesson's old screenshots are replaced when it runs again."""
+    folder = Path(os.environ.get("MEDIARL_SCREENSHOTS") or HERE / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabServer]:
+    with tempfile.TemporaryDirectory(prefix="mediarl-lab-") as workdir:
+        server = start_lab(Path(workdir), NOTEBOOKS)
+        try:
+            yield server
+        finally:
+            stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def chromium_context() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="mediarl-chromium-") as profile, sync_playwright() as playwright:
+        # A persistent context on a fresh, empty profile folder: nothing of a user's Chromium
+        # profile is read, and the folder is deleted afterwards.
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=find_chromium(), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not TIMINGS:
+        return
+    folder = Path(os.environ.get("MEDIARL_SCREENSHOTS") or HERE / "screenshots")
+    write = terminalreporter.write_line
+    terminalreporter.section("lessons in JupyterLab (headless Chromium)")
+    for t in TIMINGS:
+        write(f"{t['notebook']}: cells ran {t['kernel_s']:.1f} s (kernel clock), {t['explorers']} explorer(s), "
+              f"{t['controls_moved']} control(s) redrawn in {t['explore_s']:.1f} s, total {t['total_s']:.1f} s")
+    write(f"screenshots: {folder}")
