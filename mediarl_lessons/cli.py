@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", metavar="SUBMISSION", nargs="+", help="a .ipynb or .py file, or a folder")
     grade.add_argument("--csv", metavar="FILE", help="also write the gradebook as CSV")
     grade.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    grade.add_argument("--feedback", metavar="DIR",
+                       help="also write each student's feedback to DIR/<student>.txt, ready to send back")
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
     grade.add_argument("--timeout", type=_positive_float, default=60.0,
                        help="seconds allowed per submission (default 60)")
@@ -225,7 +227,7 @@ def _grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mediarl_lessons.grading import EXERCISES
-    from mediarl_lessons.grading.grader import find_submissions, grade, to_csv, to_json, to_table
+    from mediarl_lessons.grading.grader import find_submissions, grade, to_csv, to_feedback, to_json, to_table
 
     if args.exercise not in EXERCISES:
         raise UsageError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
@@ -240,6 +242,8 @@ def _grade(args: argparse.Namespace) -> int:
         raise UsageError("no .py or .ipynb submissions found in the folder(s) given")
     if args.csv is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.csv))):
         raise UsageError(f"cannot write --csv file {args.csv!r}: its folder does not exist")
+    if args.feedback is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.feedback))):
+        raise UsageError(f"cannot write --feedback folder {args.feedback!r}: its parent folder does not exist")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     if args.seed is None:
         print(f"grading with --seed {seed} (pass it again to reproduce these results)", file=sys.stderr)
@@ -247,6 +251,11 @@ def _grade(args: argparse.Namespace) -> int:
     if args.csv is not None:
         with open(args.csv, "w", encoding="utf-8", newline="") as file:
             file.write(to_csv(results, args.exercise))
+    if args.feedback is not None:
+        os.makedirs(args.feedback, exist_ok=True)
+        for result in results:
+            with open(os.path.join(args.feedback, f"{result.student}.txt"), "w", encoding="utf-8") as file:
+                file.write(to_feedback(result, seed=seed))
     print(to_json(results) if args.json else to_table(results))
     return 0
 

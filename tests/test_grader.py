@@ -96,10 +96,11 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     csv_path = folder / "grades.csv"
     with contextlib.redirect_stdout(out):
         status = main(["grade", "01_bandits", str(folder), "--json", "--jobs", "2", "--timeout", str(TIMEOUT),
-                       "--seed", str(SEED), "--csv", str(csv_path)])
+                       "--seed", str(SEED), "--csv", str(csv_path), "--feedback", str(folder / "feedback")])
     assert status == 0
     rows = {row["student"]: row for row in json.loads(out.getvalue())}
     rows["__csv__"] = {"text": csv_path.read_text(encoding="utf-8")}
+    rows["__feedback__"] = {path.stem: path.read_text(encoding="utf-8") for path in (folder / "feedback").iterdir()}
     return rows
 
 
@@ -159,9 +160,20 @@ def test_csv_has_one_row_per_submission_and_the_documented_columns(batch: dict) 
     rows = list(csv.reader(io.StringIO(batch["__csv__"]["text"])))
     assert rows[0] == ["student", "status", *EXERCISES["01_bandits"], "total", "max", "message"]
     students = {row[0]: row for row in rows[1:]}
-    assert len(students) == len(batch) - 1
+    assert len(students) == len(batch) - 2
     assert students["solution_student"][-3:-1] == ["5", "5"]
     assert students["untouched"][-1] == "not attempted: all 5 functions"
+
+
+def test_feedback_folder_has_one_file_per_student_with_the_hints(batch: dict) -> None:
+    feedback = batch["__feedback__"]
+    assert set(feedback) == set(batch) - {"__csv__", "__feedback__"}
+    ties = feedback["ties_to_zero"]
+    assert ties.startswith("01_bandits: ties_to_zero\nscore: ") and f"--seed {SEED}" in ties
+    assert "epsilon_greedy: failed (0 / 1)" in ties and "ties always broken towards index 0" in ties
+    assert "sample_average: passed (1 / 1)" in feedback["solution_student"]
+    assert "note: not attempted: all 5 functions" in feedback["untouched"]
+    assert "(status: timeout)" in feedback["loops"]
 
 
 def test_extract_definitions_keeps_imports_functions_classes_constants(tmp_path: Path) -> None:
@@ -256,6 +268,7 @@ def test_05_hint_travels_back_and_patching_torch_raises_nothing(batch05: dict) -
     (["grade", "01_bandits", "/no/such/file.py"], "no such file or folder"),
     (["grade", "01_bandits", "x.py", "--jobs", "0"], "positive integer"),
     (["grade", "01_bandits", "x.py", "--timeout", "-1"], "positive number"),
+    (["grade", "01_bandits", __file__, "--feedback", "/no/such/folder/feedback"], "cannot write --feedback"),
 ])
 def test_grade_usage_errors_exit_2_with_one_line(argv, expected, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2

@@ -42,7 +42,7 @@ import numpy as np
 from mediarl_lessons.grading.core import NOT_ATTEMPTED, REGISTRY, CaseResult, CheckResult, case_rng
 
 __all__ = ["SubmissionResult", "extract_definitions", "find_submissions", "grade", "grade_submission",
-           "to_csv", "to_json"]
+           "to_csv", "to_feedback", "to_json"]
 
 #: The largest result file accepted from a worker (bytes).
 MAX_RESULT_BYTES = 64 * 2**20
@@ -372,6 +372,25 @@ def to_table(results: list[SubmissionResult]) -> str:
                             if part)
         lines.append(f"{result.student:<{width}}  {result.status:<8} {score:>9}  {message}")
     return "\n".join(lines)
+
+
+def to_feedback(result: SubmissionResult, *, seed: int) -> str:
+    """The text a student gets back: the score, then each function's verdict and what to fix.
+
+    ``mediarl-lessons grade ... --feedback DIR`` writes one such file per student
+    (``DIR/<student>.txt``), ready to send.
+    """
+    lines = [f"{result.exercise}: {result.student}",
+             f"score: {_number(result.score)} / {_number(result.max_score)}"
+             + ("" if result.status == "ok" else f"  (status: {result.status})"),
+             f"graded with --seed {seed}"]
+    if result.message:
+        lines.append(f"note: {result.message}")
+    for check in result.checks:
+        lines += ["", f"{check.name}: {check.status} ({_number(check.points)} / 1)"]
+        if not check.passed:
+            lines += ["  " + line for line in check.feedback.splitlines() if line.strip()]
+    return "\n".join(lines) + "\n"
 
 
 def _number(value: float) -> str:
