@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_harness import CHROMIUM_FLAGS, HERE, NOTEBOOKS, TIMINGS, LabServer, find_chromium, start_lab, stop_lab
+from lab_harness import (CHROMIUM_FLAGS, HERE, NOTEBOOKS, TIMINGS, LabServer, find_chromium, start_lab, stop_lab,
+                         timing_line)
 
 
 def missing_browser_tools() -> str | None:
@@ -73,12 +74,12 @@ def chromium_context() -> Iterator[object]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Without pytest-xdist only: its workers run the tests and report no summary; the same
+    # lines are in timings.txt beside the screenshots.
     if not TIMINGS:
         return
     folder = Path(os.environ.get("MEDIARL_SCREENSHOTS") or HERE / "screenshots")
-    write = terminalreporter.write_line
     terminalreporter.section("lessons in JupyterLab (headless Chromium)")
     for t in TIMINGS:
-        write(f"{t['notebook']}: cells ran {t['kernel_s']:.1f} s (kernel clock), {t['explorers']} explorer(s), "
-              f"{t['controls_moved']} control(s) redrawn in {t['explore_s']:.1f} s, total {t['total_s']:.1f} s")
-    write(f"screenshots: {folder}")
+        terminalreporter.write_line(timing_line(t))
+    terminalreporter.write_line(f"screenshots and timings.txt: {folder}")

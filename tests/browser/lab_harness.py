@@ -44,6 +44,11 @@ SERVER_START_TIMEOUT_S = 90
 TIMINGS: list[dict] = []  # one entry per lesson driven, printed at the end of the run
 
 
+def timing_line(t: dict) -> str:
+    return (f"{t['notebook']}: cells ran {t['kernel_s']:.1f} s (kernel clock), {t['explorers']} explorer(s), "
+            f"{t['controls_moved']} control(s) redrawn in {t['explore_s']:.1f} s, total {t['total_s']:.1f} s")
+
+
 def find_chromium() -> str | None:
     candidates = [os.environ.get("MEDIARL_CHROMIUM"), "/usr/bin/chromium",
                   shutil.which("chromium"), shutil.which("chromium-browser")]

@@ -1,21 +1,26 @@
 """Every lesson, run by a learner's hands in a real JupyterLab in headless Chromium.
 
 For each lesson notebook present in ``notebooks/`` (parametrised, so new lessons join by
-existing), the test opens it in JupyterLab, clears its outputs and clicks Run > Run All Cells
-on a fresh kernel, waits until the kernel is idle and no cell is queued, and then checks what
-the learner would see:
+existing), the test opens it in JupyterLab, clicks Edit > Clear Outputs of All Cells and
+Run > Run All Cells on a fresh kernel, waits until the kernel is idle and no cell is queued,
+and then checks what the learner would see:
 
 - every code cell ran, in order (execution counts 1, 2, 3, ...);
 - no error output, and nothing on stderr but tqdm progress bars (a warning is a defect);
-- every widget rendered (no "Error displaying widget", nothing stuck at "Loading widget");
+- no widget failed to render ("Error displaying widget", "Loading widget..." left behind);
 - every explorer (``mediarl_lessons.widgets.explorer``, and ``ipywidgets.interact``) redraws:
   each of its controls is moved the way a learner moves it (arrow key on a focused slider,
-  a new option in a dropdown) and the figure it drives must change (its image source) with no
-  error in its place.
+  a new option in a dropdown, a click on a checkbox) and the figure it drives must change
+  (its image source), be decoded and shown, with no error in its place.
 
-Screenshots of every notebook (in parts of one screen each) and of every explorer before and
-after its controls moved are saved to tests/browser/screenshots/ (or $MEDIARL_SCREENSHOTS);
-the folder is printed at the end of the run, with the time each notebook took.
+Lessons run two at a time (two kernels; CI has 2 cores), longest first, unless pytest-xdist
+workers already share the cores with the rest of the suite; explorers are moved one lesson at
+a time. ``LEFT_OUT_BY_DEFAULT`` keeps the slowest lesson out of the default run, to stay within
+the CI budget; ``MEDIARL_BROWSER_LESSONS=all`` drives every lesson, ``=01,05`` only those.
+
+Screenshots of every notebook (one screen per file, top to bottom) and of every explorer
+before and after its controls moved are saved to tests/browser/screenshots/ (or
+$MEDIARL_SCREENSHOTS), with timings.txt: how long each lesson took.
 """
 
 from __future__ import annotations
@@ -24,14 +29,14 @@ import os
 import re
 import textwrap
 import time
-from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
-from lab_harness import NOTEBOOKS, TIMINGS, LabServer
+from lab_harness import NOTEBOOKS, TIMINGS, LabServer, timing_line
 
 pytestmark = pytest.mark.browser
 
@@ -44,8 +49,7 @@ LEFT_OUT_BY_DEFAULT = {
 }
 RUN_TIMEOUT_S = 600  # a whole notebook; the lessons' own budget is 30 s (120 s for DQN)
 REDRAW_TIMEOUT_S = 120  # one explorer redraw
-LANES = 2  # lessons computing at once, one kernel each
-PAGE_HEIGHT = 1000
+LANES = 2  # lessons computing at once, one kernel each, when nothing else runs beside them
 
 # A tqdm bar ends in its elapsed/remaining-time bracket: "... [00:03<00:01, 12.5it/s]".
 TQDM_LINE = re.compile(r"\[\d+:\d+(?::\d+)?(?:<[\d:?]+)?(?:,[^\]]*)?\]\s*$")
@@ -67,7 +71,8 @@ JS_DONE = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const kernel = panel.sessionContext.session.kernel;
     const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
-    const counted = panel.content.widgets.some(cell => cell.model.type === 'code' && cell.model.executionCount !== null);
+    const counted = panel.content.widgets.some(
+        cell => cell.model.type === 'code' && cell.model.executionCount !== null);
     return kernel.status === 'idle' && counted && !prompts.some(p => p.includes('*'));
 }"""
 JS_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map((cell, index) => {
@@ -83,7 +88,9 @@ JS_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map((c
     return {index, type: 'code', source, count: model.executionCount, outputs,
             began: timing['iopub.status.busy'] || null, ended: timing['shell.execute_reply'] || null};
 })"""
-# What the learner sees in the rendered outputs, widgets' own output areas included.
+# What the learner sees in the rendered outputs, widgets' own output areas included. (A
+# widget's output area carries no mime type; one closed by its code, as a finished tqdm bar
+# with leave=False, is hidden.)
 JS_RENDERED_PROBLEMS = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     const problems = [];
@@ -92,18 +99,33 @@ JS_RENDERED_PROBLEMS = """() => {
         if (mime.includes('stderr') || mime.includes('error'))
             problems.push({where: 'widget output', mime, text: out.innerText});
     }
-    for (const view of panel.node.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')) {
-        const text = view.innerText;
-        if (/Error displaying widget|Error rendering widget|Loading widget/.test(text) || !view.querySelector('.jupyter-widgets'))
-            problems.push({where: 'widget', mime: 'widget-view', text: text || '(empty widget view)'});
+    for (const out of panel.node.querySelectorAll('.jp-OutputArea-output:not(.lm-mod-hidden)')) {
+        const text = out.innerText;
+        if (/Error displaying widget|Error rendering widget|Loading widget[.]{3}/.test(text))
+            problems.push({where: 'widget', mime: 'widget-view', text});
     }
     return problems;
 }"""
+# An explorer's figure: its images' sources, whether they are decoded and laid out (a figure
+# can be in the DOM and still show nothing), errors shown in its place, and "running...".
 JS_FIGURE_STATE = """([figure, status]) => {
-    const images = [...figure.querySelectorAll('img')].map(img => img.getAttribute('src') || '');
+    const imgs = [...figure.querySelectorAll('img')];
+    const images = imgs.map(img => img.getAttribute('src') || '');
+    const shown = imgs.length > 0 && imgs.every(img => img.complete && img.naturalWidth > 0
+        && img.getBoundingClientRect().height > 0);
     const errors = [...figure.querySelectorAll('.jp-OutputArea-output')]
         .filter(o => /stderr|error/.test(o.getAttribute('data-mime-type') || '')).map(o => o.innerText);
-    return {images, errors, busy: status ? status.innerText.trim() !== '' : false};
+    return {images, shown, errors, busy: status ? status.innerText.trim() !== '' : false};
+}"""
+# Decode every image of the notebook before a screenshot, so none is captured half-painted.
+JS_DECODE_IMAGES = """(node) => Promise.all(
+    [...node.querySelectorAll('img')].map(img => img.decode().catch(() => null)))"""
+# Where the last cell ends, in the notebook's scrolling area (below it is only scroll padding).
+JS_CONTENT_HEIGHT = """(scroller) => {
+    const cells = scroller.querySelectorAll('.jp-Notebook-cell');
+    const last = cells[cells.length - 1];
+    if (!last) return scroller.scrollHeight;
+    return last.getBoundingClientRect().bottom - scroller.getBoundingClientRect().top + scroller.scrollTop;
 }"""
 
 
@@ -130,6 +152,16 @@ def stderr_problem(text: str) -> str | None:
 def short(text: str, n: int = 1200) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # ANSI colours of tracebacks
     return text if len(text) <= n else text[: n // 2] + "\n...\n" + text[-n // 2:]
+
+
+def kernel_seconds(began: list[str | None], ended: list[str | None]) -> float | None:
+    """From the first cell's start to the last cell's reply, on the kernel's clock (the ISO
+    timestamps JupyterLab and nbconvert record in each cell's ``execution`` metadata)."""
+    began, ended = [t for t in began if t], [t for t in ended if t]
+    if not began or not ended:
+        return None
+    parse = lambda stamp: datetime.fromisoformat(stamp.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(max(ended)) - parse(min(began))).total_seconds()
 
 
 def cell_problems(cells: list[dict]) -> list[str]:
@@ -165,14 +197,13 @@ class Lesson:
         self.page = context.new_page()
         self.run = NotebookRun(self.name)
         self.started = self.run_clicked = time.perf_counter()
-        self.failed_to_start: Exception | None = None
         self.closed = False
 
     def open(self) -> None:
         # A workspace per notebook, reset: no other notebook is restored into this page.
         self.page.goto(self.lab.url(f"/lab/workspaces/{self.stem}/tree/{self.path}?reset&token={self.lab.token}"))
         self.page.wait_for_function(JS_READY, arg=self.path, timeout=120_000, polling=250)
-        self.page.evaluate("() => { const shell = window.jupyterapp.shell; if (!shell.leftCollapsed) shell.collapseLeft(); }")
+        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the notebook at full width
 
     def menu(self, menu: str, item: str) -> None:
         self.page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
@@ -219,17 +250,14 @@ class Lesson:
     def check_outputs(self) -> None:
         cells = self.page.evaluate(JS_CELLS)
         self.run.problems += cell_problems(cells)
-        began = [c["began"] for c in cells if c.get("began")]
-        ended = [c["ended"] for c in cells if c.get("ended")]
-        if began and ended:  # the kernel's own clock: first cell busy to last cell's reply
-            self.run.kernel_s = (datetime.fromisoformat(max(ended).replace("Z", "+00:00"))
-                                 - datetime.fromisoformat(min(began).replace("Z", "+00:00"))).total_seconds()
+        self.run.kernel_s = kernel_seconds([c.get("began") for c in cells], [c.get("ended") for c in cells]) or 0.0
         for p in self.page.evaluate(JS_RENDERED_PROBLEMS):
             bad = stderr_problem(p["text"]) if "stderr" in p["mime"] else p["text"]
             if bad:
                 self.run.problems.append(f"{p['where']} ({p['mime']}): {short(bad)}")
 
     def shot(self, locator: object, label: str) -> None:
+        self.page.mouse.move(0, 0)  # no hover effects (a heading's anchor link) in the picture
         path = self.shots / f"{self.stem}__{label}.png"
         locator.screenshot(path=str(path), animations="disabled")
         self.run.screenshots.append(path.name)
@@ -279,7 +307,7 @@ class Lesson:
                 self.run.problems.append(f"{label}: no slider, dropdown or checkbox found to move")
             for j in range(controls.count()):
                 before = self.figure_state(figure, status)
-                if not before["images"]:
+                if not before["shown"]:
                     self.run.problems.append(f"{label}: shows no figure before control {j + 1} moves")
                     break
                 done = self.move(controls.nth(j))
@@ -293,12 +321,12 @@ class Lesson:
                         self.run.problems.append(f"{label}, control {j + 1} ({done}): error in place of the "
                                                  f"figure:\n{short(after['errors'][0])}")
                         break
-                    if not after["busy"] and after["images"] and after["images"] != before["images"]:
+                    if not after["busy"] and after["shown"] and after["images"] != before["images"]:
                         self.run.controls_moved += 1
                         break
                     if time.monotonic() > deadline:
                         self.run.problems.append(f"{label}, control {j + 1} ({done}): figure not redrawn "
-                                                 f"within {self.redraw_timeout_s:g} s")
+                                                 f"(or not shown) within {self.redraw_timeout_s:g} s")
                         break
                     self.page.wait_for_timeout(100)
             box.scroll_into_view_if_needed()
@@ -307,12 +335,14 @@ class Lesson:
 
     def screenshot_pages(self) -> None:
         """The whole notebook, one screen at a time, top to bottom."""
-        scroller = self.page.locator(".jp-NotebookPanel:visible .jp-WindowedPanel-outer").first
-        height, view = scroller.evaluate("s => [s.scrollHeight, s.clientHeight]")
-        for part in range(max(1, -(-height // view))):
+        panel = self.page.locator(".jp-NotebookPanel:visible").first
+        scroller = panel.locator(".jp-WindowedPanel-outer").first
+        height, view = scroller.evaluate(JS_CONTENT_HEIGHT), scroller.evaluate("s => s.clientHeight")
+        panel.evaluate(JS_DECODE_IMAGES)
+        for part in range(max(1, -(-int(height) // view))):
             scroller.evaluate("(s, top) => { s.scrollTop = top; }", part * view)
             self.page.wait_for_timeout(150)
-            self.shot(self.page.locator(".jp-NotebookPanel:visible").first, f"page{part + 1:02d}")
+            self.shot(panel, f"page{part + 1:02d}")
 
     def close(self) -> None:
         if self.closed:
@@ -329,12 +359,9 @@ def committed_run_seconds(name: str) -> float:
     timestamps); 60 s when it does not say."""
     cells = [c for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells if c.cell_type == "code"]
     stamps = [c.metadata.get("execution", {}) for c in cells]
-    began = [t["iopub.status.busy"] for t in stamps if "iopub.status.busy" in t]
-    ended = [t["shell.execute_reply"] for t in stamps if "shell.execute_reply" in t]
-    if not began or not ended:
-        return 60.0
-    return (datetime.fromisoformat(max(ended).replace("Z", "+00:00"))
-            - datetime.fromisoformat(min(began).replace("Z", "+00:00"))).total_seconds()
+    seconds = kernel_seconds([t.get("iopub.status.busy") for t in stamps],
+                             [t.get("shell.execute_reply") for t in stamps])
+    return 60.0 if seconds is None else seconds
 
 
 class LessonRunner:
@@ -417,13 +444,24 @@ def test_a_lesson_notebook_is_there() -> None:
 
 @pytest.fixture(scope="module")
 def lessons(request, lab, chromium_context, screenshot_dir) -> Iterator[LessonRunner]:
-    # The lessons this session will test, in the order their tests run.
-    order = [item.callspec.params["name"] for item in request.session.items
+    items = request.session.items
+    order = [item.callspec.params["name"] for item in items
              if item.originalname == "test_lesson_runs_and_its_explorers_redraw_in_jupyterlab"
              and not left_out(item.callspec.params["name"])]
-    runner = LessonRunner(lab, chromium_context, screenshot_dir, order)
+    # Under pytest-xdist the other workers already keep the other cores busy with the rest of
+    # the suite: one lesson at a time then, unless only browser tests were collected.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    only_browser = all(item.get_closest_marker("browser") is not None for item in items)
+    runner = LessonRunner(lab, chromium_context, screenshot_dir, order,
+                          lanes=LANES if workers == 1 or only_browser else 1)
     yield runner
     runner.close()
+    write_timings(screenshot_dir / "timings.txt")
+
+
+def write_timings(path: Path) -> None:
+    """One line per lesson driven (pytest-xdist workers print no summary of their own)."""
+    path.write_text("".join(timing_line(t) + "\n" for t in TIMINGS))
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -465,6 +503,9 @@ FAULTY_CELLS = [
             return fig
         explorer(draw_good, {"level": widgets.FloatSlider(value=1.0, min=0, max=1, step=0.1),
                              "kind": widgets.Dropdown(options=["views", "clicks"])})"""),
+    # a widget view whose model does not exist: JupyterLab shows an error in its place
+    "from IPython.display import display\ndisplay({'application/vnd.jupyter.widget-view+json': "
+    "{'model_id': 'no-such-model', 'version_major': 2, 'version_minor': 0}, 'text/plain': 'a widget'}, raw=True)",
     "raise RuntimeError('the lesson broke here')",
     "print('never reached')",
 ]
@@ -484,6 +525,7 @@ def test_the_checks_catch_errors_warnings_and_dead_explorers(lab, chromium_conte
     assert "1 code cell(s) did not run" in report and "print('never reached')" in report, report
     assert "error RuntimeError: the lesson broke here" in report, report
     assert "a stray warning" in report, report
+    assert "widget (widget-view)" in report, "a widget that cannot render must be reported\n" + report
     assert "training:" not in report, "a progress bar on stderr is not a defect:\n" + report
     assert run.explorers == 3, report
     assert "explorer 1 of 3, control 1" in report and "figure not redrawn" in report, report
