@@ -41,12 +41,24 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 SERVER_START_TIMEOUT_S = 90
+LESSON_TEST = "test_lesson_runs_and_its_explorers_redraw_in_jupyterlab"  # the test that drives one lesson
 TIMINGS: list[dict] = []  # one entry per lesson driven, printed at the end of the run
 
 
 def timing_line(t: dict) -> str:
     return (f"{t['notebook']}: cells ran {t['kernel_s']:.1f} s (kernel clock), {t['explorers']} explorer(s), "
-            f"{t['controls_moved']} control(s) redrawn in {t['explore_s']:.1f} s, total {t['total_s']:.1f} s")
+            f"{t['controls_moved']} control(s) redrawn in {t['explore_s']:.1f} s, "
+            f"{t['screens']} screen(s) saved in {t['pages_s']:.1f} s, total {t['total_s']:.1f} s")
+
+
+def lesson_left_out(name: str) -> str | None:
+    """Why this lesson is not driven in the browser in this run, or None when it is.
+    Every lesson is, unless ``MEDIARL_BROWSER_LESSONS=01,05`` names only some (their prefixes)."""
+    chosen = os.environ.get("MEDIARL_BROWSER_LESSONS", "all").strip()
+    if chosen in ("", "all"):
+        return None
+    prefixes = tuple(p.strip() for p in chosen.split(",") if p.strip())
+    return None if name.startswith(prefixes) else f"not in MEDIARL_BROWSER_LESSONS={chosen} (nbval runs it)"
 
 
 def find_chromium() -> str | None:

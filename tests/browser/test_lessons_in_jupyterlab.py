@@ -13,10 +13,10 @@ and then checks what the learner would see:
   a new option in a dropdown, a click on a checkbox) and the figure it drives must change
   (its image source), be decoded and shown, with no error in its place.
 
-Lessons run two at a time (two kernels; CI has 2 cores), longest first, unless pytest-xdist
-workers already share the cores with the rest of the suite; explorers are moved one lesson at
-a time. ``LEFT_OUT_BY_DEFAULT`` keeps the slowest lesson out of the default run, to stay within
-the CI budget; ``MEDIARL_BROWSER_LESSONS=all`` drives every lesson, ``=01,05`` only those.
+Lessons run two at a time (two kernels; CI has 2 cores), longest first; explorers are moved
+one lesson at a time. Every lesson runs once per session: one driven here is not run again under nbval
+(conftest.py skips its nbval cells; this test fails on any error output, so every assert in it
+is checked). ``MEDIARL_BROWSER_LESSONS=01,05`` drives only those; nbval runs the others.
 
 Screenshots of every notebook (one screen per file, top to bottom) and of every explorer
 before and after its controls moved are saved to tests/browser/screenshots/ (or
@@ -25,7 +25,6 @@ $MEDIARL_SCREENSHOTS), with timings.txt: how long each lesson took.
 
 from __future__ import annotations
 
-import os
 import re
 import textwrap
 import time
@@ -36,20 +35,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_harness import NOTEBOOKS, TIMINGS, LabServer, timing_line
+from lab_harness import LESSON_TEST, NOTEBOOKS, TIMINGS, LabServer, lesson_left_out, timing_line
 
 pytestmark = pytest.mark.browser
 
 LESSONS = sorted(path.name for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-# Left out of the default run, which must add under 3 minutes to CI on 2 cores (the browser
-# re-runs every cell; nbval already checks these notebooks' claims headless).
-# MEDIARL_BROWSER_LESSONS=all drives every lesson; MEDIARL_BROWSER_LESSONS=01,06 only those.
-LEFT_OUT_BY_DEFAULT = {
-    "06_capstone_ad_pacing_dqn.ipynb": "its DQN trains for about 2 minutes",
-}
 RUN_TIMEOUT_S = 600  # a whole notebook; the lessons' own budget is 30 s (120 s for DQN)
 REDRAW_TIMEOUT_S = 120  # one explorer redraw
-LANES = 2  # lessons computing at once, one kernel each, when nothing else runs beside them
+LANES = 2  # lessons computing at once, one kernel each
 
 # A tqdm bar ends in its elapsed/remaining-time bracket: "... [00:03<00:01, 12.5it/s]".
 TQDM_LINE = re.compile(r"\[\d+:\d+(?::\d+)?(?:<[\d:?]+)?(?:,[^\]]*)?\]\s*$")
@@ -140,6 +133,7 @@ class NotebookRun:
     screenshots: list[str] = field(default_factory=list)
     total_s: float = 0.0
     kernel_s: float = 0.0
+    pages_s: float = 0.0
 
 
 def stderr_problem(text: str) -> str | None:
@@ -237,14 +231,18 @@ class Lesson:
         try:
             self.check_outputs()
             self.explore()
+            pages_started = time.perf_counter()
             self.screenshot_pages()
+            self.run.pages_s = time.perf_counter() - pages_started
         finally:
             self.close()
         run = self.run
         run.total_s = time.perf_counter() - self.started
         TIMINGS.append({"notebook": run.name, "run_s": run.run_s, "kernel_s": run.kernel_s,
                         "explore_s": run.explore_s, "explorers": run.explorers,
-                        "controls_moved": run.controls_moved, "total_s": run.total_s})
+                        "controls_moved": run.controls_moved, "pages_s": run.pages_s,
+                        "screens": sum(name.startswith(f"{self.stem}__page") for name in run.screenshots),
+                        "total_s": run.total_s})
         return run
 
     def check_outputs(self) -> None:
@@ -425,19 +423,6 @@ class LessonRunner:
             lesson.close()
 
 
-def left_out(name: str) -> str | None:
-    """Why this lesson is not driven in this run, or None when it is."""
-    chosen = os.environ.get("MEDIARL_BROWSER_LESSONS", "").strip()
-    if chosen == "all":
-        return None
-    if chosen:
-        prefixes = [p.strip() for p in chosen.split(",") if p.strip()]
-        return None if name.startswith(tuple(prefixes)) else f"not in MEDIARL_BROWSER_LESSONS={chosen}"
-    if name in LEFT_OUT_BY_DEFAULT:
-        return f"left out by default ({LEFT_OUT_BY_DEFAULT[name]}); MEDIARL_BROWSER_LESSONS=all drives it"
-    return None
-
-
 def test_a_lesson_notebook_is_there() -> None:
     assert LESSONS, f"no lesson notebooks (NN_name.ipynb) in {NOTEBOOKS}"
 
@@ -446,14 +431,12 @@ def test_a_lesson_notebook_is_there() -> None:
 def lessons(request, lab, chromium_context, screenshot_dir) -> Iterator[LessonRunner]:
     items = request.session.items
     order = [item.callspec.params["name"] for item in items
-             if item.originalname == "test_lesson_runs_and_its_explorers_redraw_in_jupyterlab"
-             and not left_out(item.callspec.params["name"])]
-    # Under pytest-xdist the other workers already keep the other cores busy with the rest of
-    # the suite: one lesson at a time then, unless only browser tests were collected.
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    only_browser = all(item.get_closest_marker("browser") is not None for item in items)
-    runner = LessonRunner(lab, chromium_context, screenshot_dir, order,
-                          lanes=LANES if workers == 1 or only_browser else 1)
+             if getattr(item, "originalname", None) == LESSON_TEST
+             and not lesson_left_out(item.callspec.params["name"])]
+    # Two lanes even beside pytest-xdist's other workers: the lessons' cells run here and not
+    # under nbval, so this file is the longest piece of the suite; running one lesson at a time
+    # would leave the other workers idle at the end.
+    runner = LessonRunner(lab, chromium_context, screenshot_dir, order, lanes=LANES)
     yield runner
     runner.close()
     write_timings(screenshot_dir / "timings.txt")
@@ -466,7 +449,7 @@ def write_timings(path: Path) -> None:
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_and_its_explorers_redraw_in_jupyterlab(request, screenshot_dir, name) -> None:
-    reason = left_out(name)
+    reason = lesson_left_out(name)
     if reason:
         pytest.skip(f"{name}: {reason}")
     lessons = request.getfixturevalue("lessons")  # only now: a skipped lesson starts no server
