@@ -1,4 +1,5 @@
-"""A lesson driven in JupyterLab is not run a second time under nbval (conftest.py).
+"""A lesson driven in JupyterLab is not run a second time under nbval (conftest.py), and
+pytest-xdist spreads the lessons over its workers (conftest.py at the top of the repository).
 
 Not a browser test: it only collects and sets up (``--setup-only``), so it runs everywhere,
 and checks both ways: with the browser tests selected the lesson's nbval cells are skipped,
@@ -8,13 +9,14 @@ them in both cases.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 from conftest import missing_browser_tools
-from lab_harness import NOTEBOOKS, REPO
+from lab_harness import LESSON_TEST, NOTEBOOKS, REPO
 
 LESSON = "03_mdps_dynamic_programming.ipynb"  # the quickest lesson; nothing is executed anyway
 IN_BROWSER = "this lesson runs in JupyterLab in this session"
@@ -40,3 +42,15 @@ def test_a_lesson_runs_under_nbval_or_in_the_browser_never_both() -> None:
         assert f"SKIPPED [{cells}] notebooks/{LESSON}: {IN_BROWSER}" in with_browser, with_browser
     else:
         assert IN_BROWSER not in with_browser, with_browser
+
+
+def test_each_browser_lesson_is_a_work_unit_of_its_own_and_a_notebook_stays_whole() -> None:
+    spec = importlib.util.spec_from_file_location("repository_conftest", REPO / "conftest.py")
+    repository_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(repository_conftest)
+    work_unit = repository_conftest.work_unit
+    lesson_a = f"tests/browser/test_lessons_in_jupyterlab.py::{LESSON_TEST}[05_deep_q_networks.ipynb]"
+    lesson_b = f"tests/browser/test_lessons_in_jupyterlab.py::{LESSON_TEST}[06_capstone_ad_pacing_dqn.ipynb]"
+    assert work_unit(lesson_a) == lesson_a != work_unit(lesson_b)
+    assert work_unit("solutions/05_dqn.ipynb::Cell 3") == work_unit("solutions/05_dqn.ipynb::Cell 14")
+    assert work_unit("tests/test_mdp.py::test_one") == work_unit("tests/test_mdp.py::test_two") == "tests/test_mdp.py"

@@ -13,9 +13,11 @@ and then checks what the learner would see:
   a new option in a dropdown, a click on a checkbox) and the figure it drives must change
   (its image source), be decoded and shown, with no error in its place.
 
-Lessons run two at a time (two kernels; CI has 2 cores), longest first; explorers are moved
-one lesson at a time. Every lesson runs once per session: one driven here is not run again under nbval
-(conftest.py skips its nbval cells; this test fails on any error output, so every assert in it
+One lesson at a time per pytest process. Under pytest-xdist (``-n auto``) each lesson is a
+work unit of its own (conftest.py at the top of the repository), longest first, and each
+worker that gets one drives it in its own JupyterLab and Chromium, beside the rest of the
+suite. Every lesson runs once per session: one driven here is not run again under nbval
+(tests/browser/conftest.py skips its nbval cells; this test fails on any error output, so every assert in it
 is checked). ``MEDIARL_BROWSER_LESSONS=01,05`` drives only those; nbval runs the others.
 
 Screenshots of every notebook (one screen per file, top to bottom) and of every explorer
@@ -25,24 +27,23 @@ $MEDIARL_SCREENSHOTS), with timings.txt: how long each lesson took.
 
 from __future__ import annotations
 
+import fcntl
 import re
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
-from lab_harness import LESSON_TEST, NOTEBOOKS, TIMINGS, LabServer, lesson_left_out, timing_line
+from lab_harness import NOTEBOOKS, TIMINGS, LabServer, lesson_left_out, timing_line
 
 pytestmark = pytest.mark.browser
 
 LESSONS = sorted(path.name for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 RUN_TIMEOUT_S = 600  # a whole notebook; the lessons' own budget is 30 s (120 s for DQN)
 REDRAW_TIMEOUT_S = 120  # one explorer redraw
-LANES = 2  # lessons computing at once, one kernel each
 
 # A tqdm bar ends in its elapsed/remaining-time bracket: "... [00:03<00:01, 12.5it/s]".
 TQDM_LINE = re.compile(r"\[\d+:\d+(?::\d+)?(?:<[\d:?]+)?(?:,[^\]]*)?\]\s*$")
@@ -205,7 +206,7 @@ class Lesson:
 
     def start(self) -> None:
         """Open the notebook, Edit > Clear Outputs of All Cells, Run > Run All Cells: what a
-        learner clicks. Returns at once; the kernel computes while other lessons are checked."""
+        learner clicks. Returns at once, while the kernel computes."""
         self.started = time.perf_counter()
         for old in self.shots.glob(f"{self.stem}__*.png"):
             old.unlink()
@@ -215,14 +216,8 @@ class Lesson:
         self.run_clicked = time.perf_counter()
         self.menu("Run", "Run All Cells")
 
-    def is_done(self) -> bool:
-        """The kernel is idle and no cell is queued ([*]) any more."""
-        done = self.page.evaluate(JS_DONE)
-        if done:
-            self.run.run_s = time.perf_counter() - self.run_clicked
-        return done
-
     def wait_until_done(self, timeout_s: float = RUN_TIMEOUT_S) -> None:
+        """Until the kernel is idle and no cell is queued ([*]) any more."""
         self.page.wait_for_function(JS_DONE, timeout=timeout_s * 1000, polling=500)
         self.run.run_s = time.perf_counter() - self.run_clicked
 
@@ -362,98 +357,42 @@ def committed_run_seconds(name: str) -> float:
     return 60.0 if seconds is None else seconds
 
 
-class LessonRunner:
-    """Runs the lessons ``lanes`` at a time, one kernel each (CI has 2 cores; a lesson's kernel
-    uses one), longest first so that the lanes finish together. Whenever a lesson's kernel is
-    done, the next lesson starts in its lane and then the finished one is checked (outputs,
-    explorers, screenshots); the tests, in their own order, collect the results."""
-
-    def __init__(self, lab: LabServer, context: object, shots: Path, names: list[str], lanes: int = LANES) -> None:
-        self.lab, self.context, self.shots, self.lanes = lab, context, shots, lanes
-        self.waiting = sorted(names, key=committed_run_seconds, reverse=True)
-        self.running: dict[str, Lesson] = {}
-        self.results: dict[str, NotebookRun | Exception] = {}
-
-    def fill_lanes(self) -> None:
-        while len(self.running) < self.lanes and self.waiting:
-            name = self.waiting.pop(0)
-            lesson = Lesson(self.lab, self.context, f"notebooks/{name}", self.shots, REDRAW_TIMEOUT_S)
-            try:
-                lesson.start()
-                self.running[name] = lesson
-            except Exception as error:  # reported by this lesson's test; the others go on
-                lesson.close()
-                self.results[name] = error
-
-    def step(self) -> None:
-        self.fill_lanes()
-        for name, lesson in list(self.running.items()):
-            try:
-                done = lesson.is_done()
-                if not done and time.perf_counter() - lesson.run_clicked > RUN_TIMEOUT_S:
-                    raise TimeoutError(f"{name} still running after {RUN_TIMEOUT_S} s")
-            except Exception as error:
-                del self.running[name]
-                lesson.close()
-                self.results[name] = error
-                continue
-            if done:
-                del self.running[name]
-                self.fill_lanes()  # the next lesson computes while this one is checked
-                try:
-                    self.results[name] = lesson.check()
-                except Exception as error:
-                    self.results[name] = error
-                return
-        if self.running:
-            next(iter(self.running.values())).page.wait_for_timeout(500)
-
-    def result(self, name: str) -> NotebookRun:
-        if name not in self.results and name not in self.running and name not in self.waiting:
-            self.waiting.insert(0, name)
-        while name not in self.results:
-            self.step()
-        outcome = self.results.pop(name)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    def close(self) -> None:
-        for lesson in self.running.values():
-            lesson.close()
-
-
 def test_a_lesson_notebook_is_there() -> None:
     assert LESSONS, f"no lesson notebooks (NN_name.ipynb) in {NOTEBOOKS}"
 
 
-@pytest.fixture(scope="module")
-def lessons(request, lab, chromium_context, screenshot_dir) -> Iterator[LessonRunner]:
-    items = request.session.items
-    order = [item.callspec.params["name"] for item in items
-             if getattr(item, "originalname", None) == LESSON_TEST
-             and not lesson_left_out(item.callspec.params["name"])]
-    # Two lanes even beside pytest-xdist's other workers: the lessons' cells run here and not
-    # under nbval, so this file is the longest piece of the suite; running one lesson at a time
-    # would leave the other workers idle at the end.
-    runner = LessonRunner(lab, chromium_context, screenshot_dir, order, lanes=LANES)
-    yield runner
-    runner.close()
-    write_timings(screenshot_dir / "timings.txt")
-
-
 def write_timings(path: Path) -> None:
-    """One line per lesson driven (pytest-xdist workers print no summary of their own)."""
-    path.write_text("".join(timing_line(t) + "\n" for t in TIMINGS))
+    """One line per lesson, the latest run of each (pytest-xdist workers print no summary of
+    their own, so each merges the lessons it drove into the file, under a lock)."""
+    with path.open("a+") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        driven = {t["notebook"] for t in TIMINGS}
+        lines = [line for line in file.read().splitlines() if line and line.split(":")[0] not in driven]
+        lines += [timing_line(t) for t in TIMINGS]
+        file.seek(0)
+        file.truncate()
+        file.write("".join(line + "\n" for line in sorted(lines)))
 
 
-@pytest.mark.parametrize("name", LESSONS)
+# Longest first: under pytest-xdist each lesson is a work unit of its own (conftest.py at the
+# top of the repository), and the longest start first so that no worker is left with one at
+# the end while the others are idle.
+@pytest.mark.parametrize("name", sorted(LESSONS, key=lambda name: -committed_run_seconds(name)))
 def test_lesson_runs_and_its_explorers_redraw_in_jupyterlab(request, screenshot_dir, name) -> None:
     reason = lesson_left_out(name)
     if reason:
         pytest.skip(f"{name}: {reason}")
-    lessons = request.getfixturevalue("lessons")  # only now: a skipped lesson starts no server
-    run = lessons.result(name)
+    # Only now: a run whose lessons are all skipped starts no server and no browser.
+    lab, context = request.getfixturevalue("lab"), request.getfixturevalue("chromium_context")
+    lesson = Lesson(lab, context, f"notebooks/{name}", screenshot_dir, REDRAW_TIMEOUT_S)
+    try:
+        lesson.start()
+        lesson.wait_until_done()
+        run = lesson.check()
+    finally:
+        lesson.close()
+    write_timings(screenshot_dir / "timings.txt")
     assert not run.problems, (f"{name} in JupyterLab ({len(run.problems)} problem(s); screenshots in "
                               f"{screenshot_dir}):\n\n" + "\n\n".join(run.problems))
 
