@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lab_harness import (CHROMIUM_FLAGS, HERE, LESSON_TEST, NOTEBOOKS, TIMINGS, LabServer, find_chromium, lesson_left_out,
-                         start_lab, stop_lab, timing_line)
+from lab_harness import (CHROMIUM_FLAGS, HERE, NOTEBOOKS, TIMINGS, LabServer, find_chromium, lesson_left_out, start_lab,
+                         stop_lab, timing_line)
 
 
 def missing_browser_tools() -> str | None:
@@ -44,8 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # would check: ``--nbval-lax`` compares no outputs in the lessons (none is tagged
     # NBVAL_CHECK_OUTPUT). Its nbval cells are skipped then; ``pytest -m "not browser"`` or a
     # machine without Chromium runs them under nbval as before.
-    driven = {item.callspec.params["name"] for item in items
-              if getattr(item, "originalname", None) == LESSON_TEST and not lesson_left_out(item.callspec.params["name"])}
+    # The browser tests parametrised by a lesson's file name: the lessons this session drives.
+    lessons = [item.callspec.params["name"] for item in items if item.get_closest_marker("browser") is not None
+               and "name" in getattr(getattr(item, "callspec", None), "params", {})]
+    driven = {name for name in lessons if not lesson_left_out(name)}
     in_browser = pytest.mark.skip(reason="this lesson runs in JupyterLab in this session (tests/browser): "
                                          "the same cells and asserts")
     for item in items:

@@ -41,7 +41,6 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 SERVER_START_TIMEOUT_S = 90
-LESSON_TEST = "test_lesson_runs_and_its_explorers_redraw_in_jupyterlab"  # the test that drives one lesson
 TIMINGS: list[dict] = []  # one entry per lesson driven, printed at the end of the run
 
 

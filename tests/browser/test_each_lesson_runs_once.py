@@ -16,7 +16,7 @@ import sys
 
 import pytest
 from conftest import missing_browser_tools
-from lab_harness import LESSON_TEST, NOTEBOOKS, REPO
+from lab_harness import NOTEBOOKS, REPO
 
 LESSON = "03_mdps_dynamic_programming.ipynb"  # the quickest lesson; nothing is executed anyway
 IN_BROWSER = "this lesson runs in JupyterLab in this session"
@@ -29,6 +29,14 @@ def setup_only(*extra: str) -> str:
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def collect(path: str) -> list[str]:
+    """The node ids pytest collects from ``path``, as pytest-xdist's scheduler sees them."""
+    command = [sys.executable, "-m", "pytest", "-n", "0", "--collect-only", "-q", path]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [line for line in done.stdout.splitlines() if "::" in line]
 
 
 @pytest.mark.skipif(not NOTEBOOKS.joinpath(LESSON).exists(), reason=f"no {LESSON}")
@@ -49,8 +57,12 @@ def test_each_browser_lesson_is_a_work_unit_of_its_own_and_a_notebook_stays_whol
     repository_conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(repository_conftest)
     work_unit = repository_conftest.work_unit
-    lesson_a = f"tests/browser/test_lessons_in_jupyterlab.py::{LESSON_TEST}[05_deep_q_networks.ipynb]"
-    lesson_b = f"tests/browser/test_lessons_in_jupyterlab.py::{LESSON_TEST}[06_capstone_ad_pacing_dqn.ipynb]"
-    assert work_unit(lesson_a) == lesson_a != work_unit(lesson_b)
+    browser_file = "tests/browser/test_lessons_in_jupyterlab.py"
+    nodeids = collect(browser_file)
+    lessons = [nodeid for nodeid in nodeids if nodeid.endswith("]")]
+    assert len(lessons) == len(list(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))), lessons  # one case per lesson
+    assert len({work_unit(nodeid) for nodeid in lessons}) == len(lessons), "each lesson must be a unit of its own"
+    others = [nodeid for nodeid in nodeids if not nodeid.endswith("]")]
+    assert others and {work_unit(nodeid) for nodeid in others} == {browser_file}, others
     assert work_unit("solutions/05_dqn.ipynb::Cell 3") == work_unit("solutions/05_dqn.ipynb::Cell 14")
     assert work_unit("tests/test_mdp.py::test_one") == work_unit("tests/test_mdp.py::test_two") == "tests/test_mdp.py"

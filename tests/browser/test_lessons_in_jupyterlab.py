@@ -17,8 +17,8 @@ One lesson at a time per pytest process. Under pytest-xdist (``-n auto``) each l
 work unit of its own (conftest.py at the top of the repository), longest first, and each
 worker that gets one drives it in its own JupyterLab and Chromium, beside the rest of the
 suite. Every lesson runs once per session: one driven here is not run again under nbval
-(tests/browser/conftest.py skips its nbval cells; this test fails on any error output, so every assert in it
-is checked). ``MEDIARL_BROWSER_LESSONS=01,05`` drives only those; nbval runs the others.
+(tests/browser/conftest.py skips its nbval cells; this test fails on any error output, so
+every assert in it is checked). ``MEDIARL_BROWSER_LESSONS=01,05`` drives only those; nbval runs the others.
 
 Screenshots of every notebook (one screen per file, top to bottom) and of every explorer
 before and after its controls moved are saved to tests/browser/screenshots/ (or
