@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from mediarl_lessons import seed_everything
+import gymnasium as gym
+
+import mediarl_lessons  # noqa: F401  (registers the environments)
+from mediarl_lessons import agent_rng, seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +36,28 @@ def test_seed_everything_repeats_python_numpy_and_torch():
 def test_seed_everything_rejects_bad_seeds(bad, error):
     with pytest.raises(error, match="seed"):
         seed_everything(bad)
+
+
+def test_an_environment_seeded_with_s_replays_default_rng_s_but_never_agent_rng_s():
+    # Why agent_rng exists: env.reset(seed=s) makes the environment's generator with
+    # gymnasium.utils.seeding.np_random(s), which draws exactly default_rng(s)'s numbers.
+    env = gym.make("mediarl/LiveChannels-v0")
+    env.reset(seed=5)
+    assert env.unwrapped.np_random_seed == 5
+    simulator = gym.utils.seeding.np_random(5)[0].random(1000)
+    assert np.array_equal(simulator, np.random.default_rng(5).random(1000)), "the coupling agent_rng avoids"
+    own = agent_rng(5).random(1000)
+    assert np.array_equal(own, agent_rng(5).random(1000)), "the same run, the same stream"
+    for s in range(200):  # no environment seed gives the agent's stream, its own or another
+        assert not np.array_equal(np.random.default_rng(s).random(1000), own)
+    # Independent streams: the agent's uniforms are uncorrelated with the simulator's.
+    assert abs(np.corrcoef(simulator, own)[0, 1]) < 0.15
+    with pytest.raises(ValueError, match="seed"):
+        agent_rng(-1)
+
+
+def test_seed_everything_returns_the_lessons_own_stream_not_an_environments():
+    assert np.array_equal(seed_everything(3).random(10), agent_rng(3).random(10))
 
 
 def test_requirements_pin_the_cpu_torch_and_every_line_exactly():
