@@ -88,14 +88,19 @@ class TrainedPacingDQN(NamedTuple):
     reward_scale: float
 
 
-def train_dqn(seed: int = 0, steps: int = TRAINING_STEPS, *, reward_scale: float = REWARD_SCALE,
-              settings: DQNSettings | None = None, progress: bool = False) -> TrainedPacingDQN:
-    """Train a fresh :class:`DQNAgent` (agent seed ``seed``) on :func:`make_env` ``(reward_scale)``.
+def train_dqn(seed: int | np.random.Generator = 0, steps: int = TRAINING_STEPS, *,
+              reward_scale: float = REWARD_SCALE, settings: DQNSettings | None = None,
+              progress: bool = False) -> TrainedPacingDQN:
+    """Train a fresh :class:`DQNAgent` on :func:`make_env` ``(reward_scale)``.
 
-    ``settings`` defaults to :data:`DQN_SETTINGS`. The same seed gives the same agent, bit for
-    bit on a CPU.
+    ``seed`` seeds the agent (an ``int``, or a ``numpy.random.Generator`` such as
+    ``mediarl_lessons.agent_rng(run)``, used, not copied); the agent draws its training days
+    from it too. ``settings`` defaults to :data:`DQN_SETTINGS`. The same seed gives the same
+    agent on the same machine (the floats of another CPU or math library make another network).
     """
-    seed = check_int("seed", seed, low=0)
+    if not isinstance(seed, np.random.Generator):
+        seed = check_int("seed", seed, low=0)
+    steps = check_int("steps", steps, low=1)
     env = make_env(reward_scale)
     agent = DQNAgent.from_env(env, DQN_SETTINGS if settings is None else settings, seed=seed)
     log = agent.train(env, steps, progress=progress)

@@ -910,10 +910,11 @@ class TrainedDQN(NamedTuple):
     """The greedy policy's return in each evaluation episode."""
 
 
-def train_and_evaluate(env: gym.Env | str, steps: int = 20_000, *, seed: int = 0, episodes: int = 100,
-                       eval_seed: int = 0, settings: DQNSettings | None = None,
+def train_and_evaluate(env: gym.Env | str, steps: int = 20_000, *, seed: int | np.random.Generator = 0,
+                       episodes: int = 100, eval_seed: int = 0, settings: DQNSettings | None = None,
                        progress: bool = False) -> TrainedDQN:
-    """Train a fresh :class:`DQNAgent` (agent seed ``seed``) for ``steps`` steps, then evaluate it.
+    """Train a fresh :class:`DQNAgent` (seeded with ``seed``: an ``int`` or a ``Generator``,
+    such as ``mediarl_lessons.agent_rng(run)``) for ``steps`` steps, then evaluate it.
 
     ``env`` is an environment or a registered id (made with ``gymnasium.make``). The greedy
     policy plays ``episodes`` episodes from ``env.reset(seed=eval_seed + i)``, the episodes any
