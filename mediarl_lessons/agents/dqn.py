@@ -196,10 +196,11 @@ def td_targets(rewards: torch.Tensor, next_q_target: torch.Tensor, terminated: t
 
     ``next_q_target`` is the target network's ``(B, n_actions)`` values of the next
     observations. Where ``terminated`` is 1 the episode ended: nothing follows, the target is
-    the reward alone.
+    the reward alone. (The actions are the LAST dimension, so stacked inputs, ``(N, B)`` and
+    ``(N, B, n_actions)`` for N networks trained at once, give ``(N, B)``.)
     """
     not_done = 1.0 - terminated.to(next_q_target.dtype)
-    best_next_value = next_q_target.max(dim=1).values
+    best_next_value = next_q_target.max(dim=-1).values
     return rewards + gamma * not_done * best_next_value
 
 
@@ -213,11 +214,12 @@ def double_dqn_targets(rewards: torch.Tensor, next_q_online: torch.Tensor, next_
     The ONLINE network picks the next action, the TARGET network says what it is worth. With
     one network doing both, ``max`` picks the action whose value happens to be overestimated
     most; two networks with different errors rarely agree on that. Ties in the argmax go to
-    the lowest action index (``torch.argmax``'s rule).
+    the lowest action index (``torch.argmax``'s rule). Like :func:`td_targets`, it works along
+    the last dimension.
     """
     not_done = 1.0 - terminated.to(next_q_target.dtype)
-    next_actions = next_q_online.argmax(dim=1, keepdim=True)  # (B, 1): chosen by the online net
-    next_values = next_q_target.gather(1, next_actions).squeeze(1)  # (B,): valued by the target net
+    next_actions = next_q_online.argmax(dim=-1, keepdim=True)  # (B, 1): chosen by the online net
+    next_values = next_q_target.gather(-1, next_actions).squeeze(-1)  # (B,): valued by the target net
     return rewards + gamma * not_done * next_values
 
 
@@ -231,6 +233,10 @@ def dqn_loss(q_net: nn.Module, target_net: nn.Module, batch: Batch, gamma: float
     they are constants of the regression, so no gradient reaches ``target_net`` and none
     flows through the targets into ``q_net`` (only through ``Q(s, a)``). ``double=True``
     uses :func:`double_dqn_targets`, otherwise :func:`td_targets`.
+
+    The mean is over the batch's transitions, the last dimension: for N networks stacked
+    into one (``mediarl_lessons.agents.dqn_together``, batches of shape ``(N, B, ...)``) it is
+    one loss per network, shape ``(N,)``, and their sum gives each network its own gradient.
     """
     obs, actions, rewards, next_obs, terminated = batch
     with torch.no_grad():
@@ -240,10 +246,12 @@ def dqn_loss(q_net: nn.Module, target_net: nn.Module, batch: Batch, gamma: float
         else:
             targets = td_targets(rewards, next_q_target, terminated, gamma)
     # Q(s, a) for the action actually taken in each transition: pick column a of each row.
-    q_taken = q_net(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
+    q_taken = q_net(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
     if huber:
-        return F.smooth_l1_loss(q_taken, targets, beta=1.0)
-    return F.mse_loss(q_taken, targets)
+        losses = F.smooth_l1_loss(q_taken, targets, beta=1.0, reduction="none")
+    else:
+        losses = F.mse_loss(q_taken, targets, reduction="none")
+    return losses.mean(dim=-1)
 
 
 @torch.no_grad()
