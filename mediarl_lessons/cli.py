@@ -173,18 +173,46 @@ def _demo(args: argparse.Namespace) -> int:
         }
         for policy, values in returns.items()
     }
+    differences = {f"{policy} - {baseline}": _paired_difference(returns[policy], returns[baseline])
+                   for policy, baseline in scenario.comparisons}
     if args.json:
-        print(json.dumps({"scenario": args.scenario, "seed": args.seed, "results": results}, indent=2))
+        report = {"scenario": args.scenario, "seed": args.seed, "results": results}
+        if differences:
+            report["differences"] = differences
+        print(json.dumps(report, indent=2))
     else:
         print(f"{args.scenario} (seed {args.seed}): {scenario.description}")
         print(f"{'policy':<22}{'mean return':>12}{'std':>9}{'episodes':>10}")
         for policy, row in results.items():
             print(f"{policy:<22}{row['mean_return']:>12.3f}{row['std_return']:>9.3f}{row['episodes']:>10d}")
+        if differences:
+            print("paired differences (same episodes), mean return per episode:")
+        for pair, row in differences.items():
+            if row["standard_error"] is None:
+                spread = "(one episode: no standard error)"
+            elif row["standard_error"] == 0.0:
+                spread = "(no spread over episodes)"
+            else:
+                spread = (f"+- {row['standard_error']:.3f} (standard error), "
+                          f"{row['mean'] / row['standard_error']:+.1f} standard errors from 0")
+            print(f"  {pair:<32}{row['mean']:>+12.3f}  {spread}")
     if args.plot is not None:
         _write_plot(args.plot, args.scenario, returns)
         if not args.json:
             print(f"plot written to {args.plot}")
     return 0
+
+
+def _paired_difference(values: np.ndarray, baseline: np.ndarray) -> dict:
+    """Mean and standard error of the per-episode difference of two policies' returns.
+
+    Both met the same episodes, so the luck they shared cancels episode by episode.
+    ``standard_error`` is None for a single episode (no spread to estimate it from).
+    """
+    difference = np.asarray(values, dtype=float) - np.asarray(baseline, dtype=float)
+    n = len(difference)
+    sem = float(difference.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+    return {"mean": float(difference.mean()), "standard_error": sem, "episodes": n}
 
 
 def _build_exercises(args: argparse.Namespace) -> int:

@@ -74,6 +74,9 @@ def test_demo_json_has_the_documented_shape_and_the_expected_ranking(scenario):
     assert optimal > max(baselines), f"optimal {optimal:.2f} should beat every baseline, got {baselines}"
 
 
+# q_learning / optimal over seeds 0-24 (min / 5th percentile / median): session-retention
+# 0.961 / 0.961 / 0.969 (either the optimal policy, 1.0, or one worth about 0.96 of it), ad-pacing
+# 0.959 / 0.962 / 0.971. Never below 0.95; the margin is about one percentage point.
 @pytest.mark.parametrize("scenario", TABULAR)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_demo_q_learning_reaches_95_percent_of_the_optimum(scenario, seed):
@@ -133,25 +136,59 @@ def test_console_script_and_python_dash_m_are_installed():
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
 
 
-def test_demo_live_channels_learners_beat_random_and_the_oracle_beats_all(capsys):
-    code, out, _ = run_cli(capsys, "demo", "live-channels", "--episodes", "8", "--json")
-    results = {k: v["mean_return"] for k, v in json.loads(out)["results"].items()}
+# Lesson 01's ranking in the live-channels demo (10,000 viewers per line-up, 8 line-ups by
+# default): thompson and ucb above epsilon_greedy, every learner above random, the oracle above all.
+# Measured from 600 line-ups (episode seeds 0-599) over every demo seed 0-592: the ranking never
+# failed; mean stays of ucb minus epsilon_greedy min 58 / 5th percentile 111 / median 211,
+# thompson minus epsilon_greedy 124 / 167 / 256, oracle minus thompson 68 / 79 / 96 (seeds
+# 0, 1, 2: ucb gap 309, 334, 330). On the vectorised testbed (30,000 line-ups, 3750 disjoint
+# demos) it never failed either. At the old 1000 viewers ucb and epsilon_greedy tie.
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_demo_live_channels_shows_lesson_01s_ranking(capsys, seed):
+    code, out, _ = run_cli(capsys, "demo", "live-channels", "--seed", str(seed), "--json")
+    report = json.loads(out)
+    results = {k: v["mean_return"] for k, v in report["results"].items()}
     assert code == 0 and list(results) == ["random", "epsilon_greedy", "ucb", "thompson", "oracle"]
-    for learner in ("epsilon_greedy", "ucb", "thompson"):
-        assert results["random"] < results[learner] < results["oracle"], results
+    default = demos.SCENARIOS["live-channels"].default_episodes
+    assert all(row["episodes"] == default for row in report["results"].values())
+    for learner in ("ucb", "thompson"):
+        assert results["epsilon_greedy"] < results[learner] < results["oracle"], results
+    assert results["random"] < results["epsilon_greedy"], results
+    # One line-up per episode, longer than the registered 1000 viewers: even a random feed keeps more.
+    assert results["random"] > 1000, results
+    differences = report["differences"]
+    assert list(differences) == ["thompson - epsilon_greedy", "ucb - epsilon_greedy"]
+    for pair, row in differences.items():
+        policy, baseline = pair.split(" - ")
+        assert row["mean"] == pytest.approx(results[policy] - results[baseline]) and row["episodes"] == default
+        assert row["standard_error"] > 0, row
+
+
+def test_demo_live_channels_table_names_the_horizon_and_the_paired_differences(capsys):
+    code, out, _ = run_cli(capsys, "demo", "live-channels", "--episodes", "1")
+    assert code == 0
+    assert f"{demos.LIVE_CHANNELS_VIEWERS:,} viewers per line-up" in out and "lesson 01" in out
+    assert "paired differences" in out and "ucb - epsilon_greedy" in out
+    assert "one episode: no standard error" in out  # a single episode has no spread to estimate
 
 
 def test_demo_news_feed_linucb_beats_every_context_free_bandit(capsys):
     code, out, _ = run_cli(capsys, "demo", "news-feed", "--episodes", "3", "--json")
     results = {k: v["mean_return"] for k, v in json.loads(out)["results"].items()}
     assert code == 0 and list(results) == ["random", "best_context_free", "linucb", "oracle"]
+    # Over demo seeds 0-72 (3 episodes each), linucb / best_context_free was at least 1.60 and
+    # oracle / linucb at least 1.32. Whether the best context-free bandit beats a random feed is
+    # left out: blind to the reader it is barely better than random (median 1.045), and over
+    # 3 episodes it fell below random on 2 of 25 seeds: a fact about a seed, not a claim.
     assert results["linucb"] >= 1.10 * results["best_context_free"], results
-    assert results["random"] < results["best_context_free"] and results["linucb"] < results["oracle"], results
+    assert results["linucb"] >= 1.10 * results["random"] and results["linucb"] < results["oracle"], results
 
 
 def test_demo_ad_pacing_dqn_is_within_ten_percent_of_the_optimum():
     # Lesson 06's claim, on the demo's 1000 days (seed 0): the DQN's greedy bids, scored on the
     # same days as the DP policy, earn at least 90% of its clicks and beat every fixed bid.
+    # Over seeds 0-24 (min / 5th percentile / median): dqn / optimal 0.941 / 0.944 / 0.964,
+    # dqn / best fixed policy 1.325 / 1.329 / 1.356; neither assert failed on any seed.
     results = {k: v["mean_return"] for k, v in tabular_demo("ad-pacing", 0)["results"].items()}
     baselines = [results[key] for key in results if key in ("random", "myopic") or key.startswith("always_")]
     assert results["dqn"] >= 0.90 * results["optimal"], results
@@ -166,5 +203,7 @@ def test_demo_interest_feed_dqn_beats_the_myopic_oracle(capsys):
     assert all(row["episodes"] == 100 for row in report["results"].values())
     results = {k: v["mean_return"] for k, v in report["results"].items()}
     # COURSE_SPEC §3: a trained DQN beats the myopic oracle by >= 10%; the oracle beats a random feed.
+    # Over seeds 0-24 (min / 5th percentile / median): dqn / myopic_oracle 1.26 / 1.30 / 1.35,
+    # myopic_oracle / random 1.16 / 1.17 / 1.19; neither assert failed on any seed.
     assert results["dqn"] >= 1.10 * results["myopic_oracle"], results
     assert results["myopic_oracle"] > 1.05 * results["random"], results
