@@ -6,6 +6,17 @@ control (on release, not while dragging: each redraw runs an experiment) calls t
 old one. Outside a live notebook (nbval, nbconvert) the first figure is drawn once, so a
 lesson that shows an explorer still runs top to bottom headless.
 
+The first figure goes into the Output widget's state (its ``outputs``), not through
+``with figure_area: display(...)``. Headless, nbclient (behind ``jupyter nbconvert --execute``
+and ``bench/lessons.py``) stands in for the widget's front end: it echoes every output routed
+to an Output widget back to the kernel on the shell channel, with a plain send on the socket
+its event loop is watching for the cell's ``execute_reply``. If the reply has just arrived,
+that send swallows the socket's only wake-up, and nbclient sleeps until its cell timeout (600 s,
+say) before it finds the reply and carries on, outputs and exit code fine.
+Outputs set as widget state are never echoed. Later figures (a control moved, by a person at a
+live notebook, whose front end is a browser) keep the ``with`` block, which shows a later
+draw's error in place of the figure.
+
 An error in the first draw fails the cell that builds the explorer. An error in a later draw
 (a control moved to a value ``draw`` cannot handle) shows its traceback in place of the
 figure, where the learner is looking, rather than in JupyterLab's log console.
@@ -22,6 +33,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from IPython import get_ipython
 from IPython.display import display
 from matplotlib.figure import Figure
 
@@ -56,12 +68,14 @@ def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidge
         try:
             if change is None:  # the first figure: an error fails the cell building the explorer
                 figure = draw(**values)
+                # As state, not as output routed to the widget: see the module docstring.
+                figure_area.outputs = (_display_output(figure),)
+                return
             # Inside the Output widget, an error raised by a later draw shows (in a live
             # notebook) as a traceback that replaces the old figure.
             with figure_area:
                 figure_area.clear_output(wait=True)
-                if figure is None:
-                    figure = draw(**values)
+                figure = draw(**values)
                 display(figure)
         finally:
             if figure is not None:
@@ -79,3 +93,12 @@ def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidge
     box = widgets.VBox(children + [figure_area])
     box.add_class("mediarl-explorer")
     return box
+
+
+def _display_output(figure: Figure) -> dict:
+    """The ``display_data`` output that ``display(figure)`` would send, as an Output widget holds it."""
+    shell = get_ipython()
+    if shell is None:  # plain Python (a test): no display formatter, and no front end to show it
+        return {"output_type": "display_data", "data": {"text/plain": repr(figure)}, "metadata": {}}
+    data, metadata = shell.display_formatter.format(figure)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
