@@ -1,8 +1,8 @@
 """LiveChannels-v0: which live channel to feature to the next viewer (lessons 00, 01).
 
 Also :class:`BanditTestbed`: Sutton & Barto's 10-armed testbed, many independent bandit
-problems stepped at once with numpy, so that a 2000-run x 1000-step experiment takes about
-a second instead of minutes.
+problems stepped at once with numpy, so that a 2000-run x 1000-step experiment is 1000 numpy
+steps instead of two million Python ones.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class LiveChannelsEnv(gym.Env):
       mean watch time with standard deviation `minutes_std`. As in Sutton & Barto's testbed
       the noise is not clipped, so the expected reward is exactly the channel's mean; a draw
       for one of the least-watched channels can be slightly negative (about 5% of draws
-      when every channel is featured equally often, with the defaults; read it as "left at
-      once").
+      when every channel is featured equally often, with the defaults: 4.8%, each channel's
+      chance of a negative draw averaged over 2000 line-ups; read it as "left at once").
     - Featuring an offline channel gives 0 under both reward types.
 
     ## Starting State
