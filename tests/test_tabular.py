@@ -12,7 +12,7 @@ import pytest
 from gymnasium.wrappers import TimeLimit
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
-from mediarl_lessons import mdp
+from mediarl_lessons import agent_rng, mdp
 from mediarl_lessons.agents.tabular import (
     ExpectedSarsa,
     QLearning,
@@ -330,7 +330,7 @@ AD_PACING = ("mediarl/AdPacing-v0", mdp.AD_PACING_GAMMA, 8_000)
                          ids=["SessionRetention", "AdPacing"])
 def test_q_learning_reaches_95_percent_of_the_dp_optimum(env_id, gamma, episodes, seed):
     env = gym.make(env_id)
-    agent = QLearning.from_env(env, gamma=gamma, seed=seed)
+    agent = QLearning.from_env(env, gamma=gamma, seed=agent_rng(seed))  # never the environment's stream
     agent.train(env, episodes)
     fraction = fraction_of_optimum(env_id, gamma, agent.greedy_policy())
     assert fraction >= 0.95, f"Q-learning's greedy policy reaches {fraction:.3f} of the optimum"
@@ -338,19 +338,19 @@ def test_q_learning_reaches_95_percent_of_the_dp_optimum(env_id, gamma, episodes
 
 @pytest.mark.parametrize("agent_class", [Sarsa, ExpectedSarsa])
 def test_sarsa_and_expected_sarsa_learn_too(agent_class):
-    # Measured (seeds 0-2): >= 0.98 of the optimum on SessionRetention after 2,000 episodes;
-    # on AdPacing 0.82-0.87 after 2,000 episodes and 0.86-0.89 after 10,000 (on-policy, they
-    # learn the values of a policy that still explores, and converge slowly). Asserted: beating
-    # every constant bid (at most 0.72 of the optimum) and the myopic "always bid max" (0.68).
+    # Over 24 training seeds (bench/claims.py): 0.986-0.995 of the optimum on SessionRetention
+    # after 2,000 episodes; on AdPacing 0.84-0.89 after 2,000 episodes (on-policy, they learn
+    # the values of a policy that still explores, and converge slowly). Asserted: beating every
+    # constant bid (at most 0.72 of the optimum) and the myopic "always bid max" (0.68).
     env_id, gamma, episodes = SESSION_RETENTION
     env = gym.make(env_id)
-    agent = agent_class.from_env(env, gamma=gamma, seed=0)
+    agent = agent_class.from_env(env, gamma=gamma, seed=agent_rng(0))
     agent.train(env, episodes)
     assert fraction_of_optimum(env_id, gamma, agent.greedy_policy()) >= 0.95
 
     env_id, gamma, _ = AD_PACING
     env = gym.make(env_id)
-    agent = agent_class.from_env(env, gamma=gamma, seed=0)
+    agent = agent_class.from_env(env, gamma=gamma, seed=agent_rng(0))
     agent.train(env, 2_000)
     assert fraction_of_optimum(env_id, gamma, agent.greedy_policy()) >= 0.8
 

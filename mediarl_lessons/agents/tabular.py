@@ -270,15 +270,16 @@ class TabularAgent(ABC):
     now, :func:`linear_schedule` of ``steps``), ``episodes`` (episodes trained by
     :meth:`train`), ``rng``; properties ``q_values`` and ``visit_counts`` (numpy copies).
 
-    Why these defaults (greedy policy's value as a fraction of the DP optimum, seeds 0-2):
-    Q-learning reaches 0.995-1.000 on SessionRetention-v0 after 2,000 episodes and 0.971-0.977
-    on AdPacing-v0 after 10,000 (0.95-0.97 after 5,000). On AdPacing-v0, whose rewards (2, 6 or
-    15 clicks) make targets noisy, the visit-count step size matters: a constant
+    What the defaults reach (greedy policy's value as a fraction of the DP optimum, worst and
+    best of 24 training seeds, ``docs/claims.md``): Q-learning 0.986-1.000 on
+    SessionRetention-v0 after 2,000 episodes and 0.963-0.986 on AdPacing-v0 after 10,000; SARSA
+    and Expected SARSA 0.986-0.995 on SessionRetention-v0 but only 0.86-0.91 on AdPacing-v0:
+    they learn the value of the exploring policy, and rare states converge slowly. Why these
+    defaults (measured when they were chosen, seeds 0-2): on AdPacing-v0, whose rewards (2, 6
+    or 15 clicks) make targets noisy, the visit-count step size matters: a constant
     ``alpha=0.1`` reaches only about 0.81 after 10,000 episodes, ``alpha_exponent`` 0.55-0.7
     all work. A slow epsilon decay matters too: decaying over 5,000 steps instead of 20,000
-    gives about 0.94. SARSA and Expected SARSA reach 0.986-0.995 on SessionRetention-v0 but only
-    0.86-0.89 on AdPacing-v0 after 10,000 episodes: they learn the value of the exploring
-    policy, and rare states converge slowly.
+    gives about 0.94.
     """
 
     def __init__(
