@@ -14,6 +14,7 @@ from gymnasium.wrappers import TimeLimit
 from torch import nn
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
+from mediarl_lessons import agent_rng
 from mediarl_lessons.agents.dqn import (
     ABLATIONS,
     Batch,
@@ -464,11 +465,11 @@ def test_load_rejects_mismatched_architecture_and_version(trained_agent, tmp_pat
 
 
 # ---- the claim (COURSE_SPEC §3, issue 5): DQN beats the myopic oracle by >= 10% ------------------
-#: Training seeds of the claim test; lesson 05 uses 0, 1 and 2.
+#: Training seeds of the claim test (the agents draw from agent_rng(seed)); lesson 05 uses 0-4.
 CLAIM_TRAINING_SEEDS = (101, 102)
-#: Environment steps of training with the default settings: about 8 s here (the claim allows
-#: 60 s on 2 cores; bench/ measures the time). Measured at this budget: 1.33-1.41 times the
-#: oracle's clicks over 6 training seeds (1.18-1.27 after 6,000 steps, 1.42 after 10,000).
+#: Environment steps of training with the default settings (the claim allows 60 s on 2 cores;
+#: bench/dqn_time_to_oracle.py measures the time). bench/claims.py measures the ratio this test
+#: asserts over many training seeds: its worst seed and how often two seeds pass (docs/claims.md).
 CLAIM_STEPS = 8_000
 #: The 5 evaluation seeds: evaluation i plays 100 sessions from env.reset(seed=s + j), j < 100.
 CLAIM_EVAL_SEEDS = (1_000, 2_000, 3_000, 4_000, 5_000)
@@ -484,7 +485,7 @@ def myopic_oracle_returns() -> dict[int, float]:
 @pytest.mark.parametrize("training_seed", CLAIM_TRAINING_SEEDS)
 def test_dqn_beats_the_myopic_oracle_by_ten_percent(training_seed, myopic_oracle_returns):
     env = gym.make(INTEREST_FEED)
-    agent = DQNAgent.from_env(env, DQNSettings(), seed=training_seed)
+    agent = DQNAgent.from_env(env, DQNSettings(), seed=agent_rng(training_seed))
     agent.train(env, CLAIM_STEPS, progress=False)
     dqn = {s: agent.evaluate(env, 100, seed=s).mean() for s in CLAIM_EVAL_SEEDS}
     ratios = [dqn[s] / myopic_oracle_returns[s] for s in CLAIM_EVAL_SEEDS]
