@@ -46,7 +46,9 @@ Read this file top to bottom, like CleanRL's ``dqn.py``:
    saving and loading; and :func:`train_and_evaluate`, the one call the demos make.
 
 Every deviation from Mnih et al. (2015), with the values used and why, is listed in
-``docs/dqn.md``.
+``docs/dqn.md``. The lessons train the seeds of an experiment side by side with
+:mod:`mediarl_lessons.agents.dqn_together`, a speed trick that runs this file's loop for
+several agents at once.
 
 Terminated versus truncated (as in ``tabular.py``): only ``terminated`` reaches the
 buffer and the targets. A session cut off by a time limit (``truncated``) still had a
