@@ -419,9 +419,12 @@ CLAIMS: list[Claim] = [
           lambda r, c: float(abs(np.mean(r[f"{DOUBLE} estimated/earned"]) - 1)), "<", 0.15),
     Claim("lesson05", LESSON_05, "assert returns.mean() >= 1.10 * oracle_clicks", "course's DQN: worst seed / oracle",
           _min("course"), ">=", 1.10),
-    Claim("lesson05", LESSON_05, 'assert np.all(same_as["far-sighted plan"] > same_as["myopic oracle"] + 0.15)',
+    Claim("lesson05", LESSON_05, "assert np.all(far_sighted > oracle)",
           "course's DQN: worst seed's share like far-sighted - like oracle",
-          _min("same as far-sighted - same as oracle"), ">", 0.15),
+          _min("same as far-sighted - same as oracle"), ">", 0.0),
+    Claim("lesson05", LESSON_05, "far_sighted.mean() > oracle.mean() + 0.2",
+          "course's DQN: mean share like far-sighted - like oracle",
+          _mean("same as far-sighted - same as oracle"), ">", 0.2),
     # ---- lesson 06: DQN pacing an ad budget ---------------------------------------------------
     Claim("lesson06", LESSON_06, "assert worst >= 0.90", "rewards x 0.1: worst seed / DP optimum",
           _min("fraction scaled"), ">=", 0.90),
@@ -524,7 +527,7 @@ def evaluate(claim: Claim, records: list[dict], constants: dict, k: int) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=24, help="training seeds per experiment (default 24)")
+    parser.add_argument("--seeds", type=int, default=48, help="training seeds per experiment (default 48)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: every core)")
     parser.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), help="only these experiments")
     parser.add_argument("--markdown", type=Path, help="also write the table, in Markdown, to this file")
