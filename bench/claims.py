@@ -611,7 +611,8 @@ def _markdown(header: str, rows: list[tuple[Claim, dict]]) -> str:
              "| where | claim (quantity over a set of seeds) | seeds per set | asserted | worst | 5th pct | median | passes |",
              "|---|---|---|---|---|---|---|---|"]
     for claim, row in rows:
-        lines.append(f"| `{claim.where}` | {claim.what} | {row['k']} | {claim.op} {claim.threshold:.4g} | "
+        what = claim.what.replace("|", "\\|")  # a bar inside a cell would end it
+        lines.append(f"| `{claim.where}` | {what} | {row['k']} | {claim.op} {claim.threshold:.4g} | "
                      f"{row['worst']:.3f} | {row['p5']:.3f} | {row['median']:.3f} | {row['pass']:.1%} |")
     return "\n".join(lines) + "\n"
 

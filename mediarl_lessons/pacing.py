@@ -24,7 +24,7 @@ the day) the leftover and overspent budget: the quantities the lesson's section 
 design compares policies by.
 
 The greedy policy's exact value after 10,000 training steps, as a fraction of the DP optimum
-(38.19 clicks), over 24 training seeds: 0.931-0.988 with the rewards scaled by 0.1,
+(38.19 clicks), over 48 training seeds: 0.928-0.990 with the rewards scaled by 0.1,
 0.861-0.969 unscaled (``bench/claims.py``, ``docs/claims.md``).
 """
 

@@ -322,7 +322,7 @@ class DQNSettings:
     """Every hyperparameter of :class:`DQNAgent`, validated when created.
 
     The defaults are tuned for ``InterestFeed-v0``: after 8,000 steps the greedy policy earns
-    1.26-1.43 times the myopic oracle's clicks over 24 training seeds (median 1.37;
+    1.25-1.43 times the myopic oracle's clicks over 48 training seeds (median 1.37;
     ``docs/claims.md``). ``docs/dqn.md`` compares every default with Mnih et al. (2015).
     Make variants with ``dataclasses.replace(settings, gamma=0.9)``. A value out of range
     raises ``ValueError`` (``TypeError`` for a wrong type) naming the field and its range.
@@ -461,8 +461,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 #: network chasing its own targets goes astray. With the gentle defaults the target network
 #: and Double DQN make no measurable difference on InterestFeed-v0 (``docs/dqn.md``); here
 #: replay without a target network is unreliable (after 8,000 steps its greedy policy earned
-#: from 0.79 to 1.36 times the myopic oracle, depending on the seed) while with a target
-#: network every seed beat the oracle (1.07-1.39), over 24 training seeds (``docs/claims.md``).
+#: from 0.77 to 1.36 times the myopic oracle, depending on the seed) while with a target
+#: network every seed beat the oracle (1.07-1.39), over 48 training seeds (``docs/claims.md``).
 ABLATION_SETTINGS = DQNSettings(gamma=0.995, learning_rate=1e-2, huber=False, max_grad_norm=None)
 
 

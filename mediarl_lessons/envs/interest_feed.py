@@ -58,8 +58,8 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
     A DQN that sees the quality of every candidate and the minutes left learns this
     trade-off and beats the myopic oracle, although the oracle knows the click model exactly
     and the DQN must learn it from clicks (the course's DQN, a 2x128 MLP with replay, a target
-    network and Double DQN targets, earns 1.26-1.43 times the oracle's clicks after 8,000
-    steps, over 24 training seeds: ``docs/claims.md``). The lesson: maximising
+    network and Double DQN targets, earns 1.25-1.43 times the oracle's clicks after 8,000
+    steps, over 48 training seeds: ``docs/claims.md``). The lesson: maximising
     click-through rate is not maximising engagement.
 
     ## Action Space
