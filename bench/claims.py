@@ -1,6 +1,6 @@
 """How robust is each claim about a learned agent? Every one re-run over many training seeds.
 
-    python bench/claims.py [--seeds 24] [--jobs 2] [--only lesson05 ...] [--markdown FILE] [--save FILE]
+    python bench/claims.py [--seeds 48] [--jobs 2] [--only lesson05 ...] [--markdown FILE] [--save FILE]
     python bench/claims.py --load FILE [--markdown FILE]     # the claims on a saved run, no training
 
 A trained agent depends on every random draw and every float of its training, and floats
