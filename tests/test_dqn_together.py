@@ -122,6 +122,30 @@ def test_agents_that_trained_before_carry_their_adam_moments_over():
         assert torch.corrcoef(torch.stack([after.flatten(), before.flatten()]))[0, 1] > 0.5
 
 
+class BreaksAt(gym.Wrapper):
+    """The feed, until its step number `at` raises (a learner pressing stop, say)."""
+
+    def __init__(self, env: gym.Env, at: int):
+        super().__init__(env)
+        self.at, self.count = at, 0
+
+    def step(self, action):
+        self.count += 1
+        if self.count == self.at:
+            raise KeyboardInterrupt
+        return self.env.step(action)
+
+
+def test_an_interrupted_run_leaves_agents_whose_weights_match_their_steps():
+    agents, envs = make_agents(dataclasses.replace(QUICK, learning_starts=20), runs=(0, 1))
+    initial = agents[1].q_net[0].weight.detach().clone()
+    with pytest.raises(KeyboardInterrupt):
+        train_together(agents, [envs[0], BreaksAt(envs[1], 150)], 400)
+    assert agents[0].steps == 150 and agents[1].steps == 149  # agent 1's 150th step never happened
+    assert agents[1].gradient_steps == 65  # steps 20, 22, ..., 148
+    assert not torch.equal(agents[1].q_net[0].weight, initial), "the weights learned so far came back"
+
+
 def test_bad_arguments_are_named():
     agents, envs = make_agents(QUICK, runs=(0, 1))
     with pytest.raises(ValueError, match="one environment per agent"):

@@ -132,57 +132,60 @@ def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: i
         bar = tqdm(total=steps, desc=f"DQN x {n}", unit="step", leave=False)
 
     started = time.perf_counter()
-    with _torch_threads(s.torch_threads):
-        # As in DQNAgent.train: each environment is reset with a seed from its agent's generator.
-        observations = [env.reset(seed=int(agent.rng.integers(2**31)))[0] for agent, env in zip(agents, envs)]
-        episode_return, episode_length = [0.0] * n, [0] * n
-        for t in range(steps):
-            # 1. Act: each agent flips its own exploration coin; the greedy actions of all the
-            #    networks come from one batched forward pass.
-            epsilon = agents[0].epsilon
-            epsilons[t] = epsilon
-            explores = [epsilon > 0.0 and agent.rng.random() < epsilon for agent in agents]
-            greedy = _greedy_actions(q_stack, observations, device) if not all(explores) else None
-            actions = [int(agent.rng.integers(agent.n_actions)) if explore else int(greedy[i])
-                       for i, (agent, explore) in enumerate(zip(agents, explores))]
+    try:
+        with _torch_threads(s.torch_threads):
+            # As in DQNAgent.train: each environment is reset with a seed from its agent's generator.
+            observations = [env.reset(seed=int(agent.rng.integers(2**31)))[0] for agent, env in zip(agents, envs)]
+            episode_return, episode_length = [0.0] * n, [0] * n
+            for t in range(steps):
+                # 1. Act: each agent flips its own exploration coin; the greedy actions of all the
+                #    networks come from one batched forward pass.
+                epsilon = agents[0].epsilon
+                epsilons[t] = epsilon
+                explores = [epsilon > 0.0 and agent.rng.random() < epsilon for agent in agents]
+                greedy = _greedy_actions(q_stack, observations, device) if not all(explores) else None
+                actions = [int(agent.rng.integers(agent.n_actions)) if explore else int(greedy[i])
+                           for i, (agent, explore) in enumerate(zip(agents, explores))]
 
-            # 2. Step each environment and store each transition in its agent's buffer.
-            for i, (agent, env) in enumerate(zip(agents, envs)):
-                next_obs, reward, terminated, truncated, _ = env.step(actions[i])
-                agent.buffer.add(observations[i], actions[i], reward, next_obs, terminated)
-                agent.steps += 1
-                episode_return[i] += float(reward)
-                episode_length[i] += 1
-                if terminated or truncated:
-                    returns[i].append(episode_return[i])
-                    lengths[i].append(episode_length[i])
-                    end_steps[i].append(agent.steps)
-                    episode_return[i], episode_length[i] = 0.0, 0
-                    observations[i], _ = env.reset()
-                else:
-                    observations[i] = next_obs
+                # 2. Step each environment and store each transition in its agent's buffer.
+                for i, (agent, env) in enumerate(zip(agents, envs)):
+                    next_obs, reward, terminated, truncated, _ = env.step(actions[i])
+                    agent.buffer.add(observations[i], actions[i], reward, next_obs, terminated)
+                    agent.steps += 1
+                    episode_return[i] += float(reward)
+                    episode_length[i] += 1
+                    if terminated or truncated:
+                        returns[i].append(episode_return[i])
+                        lengths[i].append(episode_length[i])
+                        end_steps[i].append(agent.steps)
+                        episode_return[i], episode_length[i] = 0.0, 0
+                        observations[i], _ = env.reset()
+                    else:
+                        observations[i] = next_obs
 
-            # 3. Learn: one mini-batch per agent, one gradient step for all the networks.
-            agent_steps = agents[0].steps
-            if agent_steps >= s.learning_starts and agent_steps % s.train_frequency == 0:
-                for _ in range(s.gradient_steps):
-                    losses[:, n_losses] = _gradient_step(agents, q_stack, target_stack, optimizer, device)
-                    n_losses += 1
-                    if soft_tau is not None:  # 4a. soft target update after every gradient step
-                        soft_update(target_stack, q_stack, soft_tau)
+                # 3. Learn: one mini-batch per agent, one gradient step for all the networks.
+                agent_steps = agents[0].steps
+                if agent_steps >= s.learning_starts and agent_steps % s.train_frequency == 0:
+                    for _ in range(s.gradient_steps):
+                        losses[:, n_losses] = _gradient_step(agents, q_stack, target_stack, optimizer, device)
+                        n_losses += 1
+                        if soft_tau is not None:  # 4a. soft target update after every gradient step
+                            soft_update(target_stack, q_stack, soft_tau)
 
-            # 4b. Hard target update: copy the online networks every `target_update` steps.
-            if hard_every is not None and agent_steps % hard_every == 0:
-                soft_update(target_stack, q_stack, 1.0)
+                # 4b. Hard target update: copy the online networks every `target_update` steps.
+                if hard_every is not None and agent_steps % hard_every == 0:
+                    soft_update(target_stack, q_stack, 1.0)
 
-            if bar is not None and (t + 1) % 500 == 0:
-                bar.update(500)
+                if bar is not None and (t + 1) % 500 == 0:
+                    bar.update(500)
+        if bar is not None:
+            bar.update(steps - bar.n)
+    finally:  # even if interrupted: each agent's weights match its step count and buffer
+        _copy_back(agents, q_stack, target_stack, optimizer)
+        if bar is not None:
+            bar.close()
     seconds = time.perf_counter() - started
-    if bar is not None:
-        bar.update(steps - bar.n)
-        bar.close()
 
-    _copy_back(agents, q_stack, target_stack, optimizer)
     return [DQNTrainingLog(
         episode_returns=np.array(returns[i], dtype=np.float64),
         episode_lengths=np.array(lengths[i], dtype=np.int64),
