@@ -574,16 +574,17 @@ def _train(names: list[str], args: argparse.Namespace) -> tuple[dict[str, tuple[
 
 def _report(names: list[str], results: dict[str, tuple[list[dict], dict]], header: str,
             markdown: Path | None) -> None:
+    set_sizes = {name: EXPERIMENTS[name].set_size() for name in names}  # each reads its notebook once
     rows = []
     for claim in CLAIMS:
         if claim.experiment not in names:
             continue
         records, constants = results[claim.experiment]
         records.sort(key=lambda record: record["seed"])
-        if len(records) < (claim.set_size or EXPERIMENTS[claim.experiment].set_size()):
+        if len(records) < (claim.set_size or set_sizes[claim.experiment]):
             print(f"{claim.experiment}: {claim.what}: only {len(records)} seeds, too few for one set", file=sys.stderr)
             continue
-        rows.append((claim, evaluate(claim, records, constants, EXPERIMENTS[claim.experiment].set_size())))
+        rows.append((claim, evaluate(claim, records, constants, set_sizes[claim.experiment])))
     print(header)
     print(f"{'claim':<66} {'asserted':>12} {'worst':>8} {'p5':>8} {'median':>8} {'sets':>6} {'passes':>7}")
     for claim, row in rows:

@@ -101,11 +101,8 @@ def train_dqn(seed: int | np.random.Generator = 0, steps: int = TRAINING_STEPS, 
     from it too. ``settings`` defaults to :data:`DQN_SETTINGS`. The same seed gives the same
     agent on the same machine (the floats of another CPU or math library make another network).
     """
-    if not isinstance(seed, np.random.Generator):
-        seed = check_int("seed", seed, low=0)
     steps = check_int("steps", steps, low=1)
-    env = make_env(reward_scale)
-    agent = DQNAgent.from_env(env, DQN_SETTINGS if settings is None else settings, seed=seed)
+    agent, env = _fresh_agent(seed, "seed", reward_scale, settings)
     log = agent.train(env, steps, progress=progress)
     return TrainedPacingDQN(agent, log, env, float(reward_scale))
 
@@ -123,13 +120,19 @@ def train_dqns(seeds: Sequence[int | np.random.Generator], steps: int = TRAINING
     """
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
         raise TypeError(f"seeds must be a non-empty sequence of seeds (ints or Generators), got {seeds!r}")
-    seeds = [seed if isinstance(seed, np.random.Generator) else check_int(f"seeds[{i}]", seed, low=0)
-             for i, seed in enumerate(seeds)]
     steps = check_int("steps", steps, low=1)
-    envs = [make_env(reward_scale) for _ in seeds]
-    agents = [DQNAgent.from_env(envs[0], DQN_SETTINGS if settings is None else settings, seed=seed) for seed in seeds]
+    agents, envs = zip(*(_fresh_agent(seed, f"seeds[{i}]", reward_scale, settings) for i, seed in enumerate(seeds)))
     logs = train_together(agents, envs, steps, progress=progress)
     return [TrainedPacingDQN(agent, log, env, float(reward_scale)) for agent, log, env in zip(agents, logs, envs)]
+
+
+def _fresh_agent(seed: int | np.random.Generator, name: str, reward_scale: float,
+                 settings: DQNSettings | None) -> tuple[DQNAgent, AdPacingFeatures]:
+    """An untrained agent with :data:`DQN_SETTINGS` (or ``settings``) and its own :func:`make_env`."""
+    if not isinstance(seed, np.random.Generator):
+        seed = check_int(name, seed, low=0)
+    env = make_env(reward_scale)
+    return DQNAgent.from_env(env, DQN_SETTINGS if settings is None else settings, seed=seed), env
 
 
 def greedy_policy(agent: DQNAgent, env: gym.Env) -> np.ndarray:

@@ -65,7 +65,7 @@ class StackedQNetworks(nn.Module):
 
     def __init__(self, networks: Sequence[QNetwork]) -> None:
         super().__init__()
-        layers = [[layer for layer in net if isinstance(layer, nn.Linear)] for net in networks]
+        layers = [_linears(net) for net in networks]
         self.weights = nn.ParameterList(
             nn.Parameter(torch.stack([net_layers[l].weight.detach() for net_layers in layers]).clone())
             for l in range(len(layers[0])))
@@ -87,9 +87,19 @@ class StackedQNetworks(nn.Module):
     def copy_into(self, networks: Sequence[QNetwork]) -> None:
         """Write network ``i``'s weights back into ``networks[i]``, in place."""
         for i, net in enumerate(networks):
-            for layer, weight, bias in zip([m for m in net if isinstance(m, nn.Linear)], self.weights, self.biases):
-                layer.weight.copy_(weight[i])
-                layer.bias.copy_(bias[i])
+            for own, stacked in zip(_in_stack_order(net), self.parameters()):
+                own.copy_(stacked[i])
+
+
+def _linears(net: nn.Module) -> list[nn.Linear]:
+    return [layer for layer in net if isinstance(layer, nn.Linear)]
+
+
+def _in_stack_order(net: nn.Module) -> list[nn.Parameter]:
+    """A network's parameters in the order of ``StackedQNetworks.parameters()``: every weight, then
+    every bias (the order the two ``ParameterList`` s are registered in)."""
+    linears = _linears(net)
+    return [layer.weight for layer in linears] + [layer.bias for layer in linears]
 
 
 def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: int,
@@ -234,17 +244,11 @@ def _clip_each_network(q_stack: StackedQNetworks, max_norm: float) -> None:
         g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
 
 
-def _own_parameters(agent: DQNAgent) -> list[nn.Parameter]:
-    """The agent's parameters in the order of ``StackedQNetworks.parameters()``: weights, then biases."""
-    linears = [layer for layer in agent.q_net if isinstance(layer, nn.Linear)]
-    return [layer.weight for layer in linears] + [layer.bias for layer in linears]
-
-
 @torch.no_grad()
 def _stack_optimizer_states(agents: list[DQNAgent], q_stack: StackedQNetworks,
                             optimizer: torch.optim.Optimizer) -> None:
     """Start the stacked Adam from the agents' own Adam moments, when they have any."""
-    own = [_own_parameters(agent) for agent in agents]
+    own = [_in_stack_order(agent.q_net) for agent in agents]
     for j, stacked in enumerate(q_stack.parameters()):
         states = [agent.optimizer.state.get(params[j]) for agent, params in zip(agents, own)]
         if all(states):
@@ -262,7 +266,7 @@ def _copy_back(agents: list[DQNAgent], q_stack: StackedQNetworks, target_stack: 
         target_stack.copy_into([agent.target_net for agent in agents])
     stacked = list(q_stack.parameters())
     for i, agent in enumerate(agents):
-        for mine, theirs in zip(_own_parameters(agent), stacked):
+        for mine, theirs in zip(_in_stack_order(agent.q_net), stacked):
             state = optimizer.state.get(theirs)
             if state:  # Adam has taken a step: its moments are per element, so slice i is agent i's
                 agent.optimizer.state[mine] = {key: value.clone() if key == "step" else value[i].clone()
@@ -287,7 +291,7 @@ def _check_together(agents: list[DQNAgent], envs: list[gym.Env]) -> None:
                              f"{agent.steps}, but agents[0] has {first.obs_dim}, {first.n_actions}, {first.steps}: "
                              "agents trained together must have the same sizes and step counts")
     for i, env in enumerate(envs):
-        if _vector_discrete_sizes(env) != (first.obs_dim, first.n_actions):
-            raise ValueError(f"envs[{i}] has {_vector_discrete_sizes(env)[0]}-dimensional observations and "
-                             f"{_vector_discrete_sizes(env)[1]} actions, but the agents have obs_dim="
-                             f"{first.obs_dim} and n_actions={first.n_actions}")
+        obs_dim, n_actions = _vector_discrete_sizes(env)
+        if (obs_dim, n_actions) != (first.obs_dim, first.n_actions):
+            raise ValueError(f"envs[{i}] has {obs_dim}-dimensional observations and {n_actions} actions, but "
+                             f"the agents have obs_dim={first.obs_dim} and n_actions={first.n_actions}")
