@@ -14,11 +14,22 @@ import math
 import numpy as np
 
 from mediarl_lessons.agents.bandits import linucb_scores, linucb_update
-from mediarl_lessons.grading.cases import inplace_case, value_case
+from mediarl_lessons.grading.cases import close, inplace_case, value_case
 from mediarl_lessons.grading.core import Case, Mistake, register
 from mediarl_lessons.offline import ips_estimate, replay_estimate, snips_estimate
 
 EXERCISE = "02_contextual"
+
+
+def _float_close(got, expected) -> bool:
+    """Equal to 1e-5, relative or absolute: what a float32 computation (7 significant digits) achieves.
+
+    The exercise asks for numbers, not float64 ones, so a learner who computes in float32
+    must pass on every seed, not on the seeds where its rounding happens to stay below the
+    default 1e-7. (The absolute part covers LinUCB's scores near 0 and A's off-diagonal
+    entries, whose float32 error scales with the operands, not with the result.)
+    """
+    return close(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def _random_problem(rng: np.random.Generator, k: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,7 +88,7 @@ def linucb_scores_cases(rng: np.random.Generator) -> list[Case]:
 
     def case(name: str, A, b, x, alpha: float) -> Case:
         return value_case(name, (A, b, x, alpha), linucb_scores, wrong_variants=LINUCB_SCORE_MISTAKES,
-                          fallback_hint=fallback)
+                          agrees=_float_close, fallback_hint=fallback)
 
     k, d = int(rng.integers(2, 5)), int(rng.integers(2, 5))
     A, b, x = _random_problem(rng, k, d)
@@ -140,6 +151,7 @@ def linucb_update_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, A, b, action: int, x, reward: float) -> Case:
         return inplace_case(name, (A, b, action, np.asarray(x, dtype=np.float64), reward), linucb_update, (0, 1),
                             labels=("A", "b"), returns=False, wrong_variants=LINUCB_UPDATE_MISTAKES,
+                            agrees=_float_close,
                             fallback_hint="in place: A[action] += np.outer(x, x); b[action] += reward * x")
 
     k, d = int(rng.integers(2, 5)), int(rng.integers(2, 5))
@@ -174,18 +186,51 @@ def wrong_snips_inverted(rewards, target_probs, logging_probs):
     return snips_estimate(rewards, logging_probs, target_probs)
 
 
+def _clipped_weights(target_probs, logging_probs) -> np.ndarray:
+    return np.minimum(np.asarray(target_probs) / np.asarray(logging_probs), 10.0)
+
+
+def wrong_ips_clipped(rewards, target_probs, logging_probs):
+    """DELIBERATELY WRONG: importance weights capped at 10 (clipped IPS, a different, biased estimator)."""
+    return float(np.mean(np.asarray(rewards) * _clipped_weights(target_probs, logging_probs)))
+
+
+def wrong_snips_clipped(rewards, target_probs, logging_probs):
+    """DELIBERATELY WRONG: SNIPS with importance weights capped at 10."""
+    weights = _clipped_weights(target_probs, logging_probs)
+    return float(np.dot(weights, rewards) / weights.sum())
+
+
+CLIPPED_HINT = ("clipped or capped the importance weights? IPS is unbiased only with the plain ratio "
+                "target_probs / logging_probs, however large")
+
 IPS_MISTAKES = [
     ("target and logging probabilities swapped? The weight is pi / mu (target over logging)", wrong_ips_inverted),
     ("the naive mean of the logs? Reweight each reward by pi / mu", wrong_naive_mean),
     ("a sum instead of a mean? Divide by the number of events", wrong_ips_sum),
     ("that is SNIPS (divided by the sum of the weights); IPS divides by the number of events n", snips_estimate),
+    (CLIPPED_HINT, wrong_ips_clipped),
 ]
 
 SNIPS_MISTAKES = [
     ("target and logging probabilities swapped? The weight is pi / mu (target over logging)", wrong_snips_inverted),
     ("the naive mean of the logs? sum(r w) / sum(w) with w = pi / mu", wrong_naive_mean),
     ("that is IPS (divided by n); SNIPS divides by the sum of the weights", ips_estimate),
+    ("clipped or capped the importance weights? SNIPS weighs each event by the plain ratio "
+     "target_probs / logging_probs, however large (its division by sum(w) already tames them)", wrong_snips_clipped),
 ]
+
+#: A rare article (the logging policy showed it with probability 0.002) that the target always
+#: shows: weights up to 500, where the random cases (logging probabilities >= 0.1) stay below 10.
+RARE_LOGS = (np.array([1.0, 1.0, 0.0, 1.0, 1.0, 0.0]), np.array([1.0, 0.9, 1.0, 0.5, 0.0, 0.2]),
+             np.array([0.002, 0.01, 0.004, 0.5, 0.3, 0.6]))
+RARE_CASE = "rare articles: logging probabilities down to 0.002 (weights up to 500)"
+
+#: The target never takes a logged action: every weight is 0, and SNIPS's 0 / 0 has no answer.
+NO_OVERLAP_LOGS = (np.array([1.0, 0.0, 1.0]), np.zeros(3), np.array([0.5, 0.2, 0.7]))
+NO_OVERLAP_HINT = ("every weight is 0 (the target never takes a logged action): return nan (float('nan')), not 0 "
+                   "and not an error; the logs say nothing about this target, and a 0 would look like a real, "
+                   "terrible click rate")
 
 
 def _logs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,26 +242,40 @@ def _logs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.
 
 @register(EXERCISE, "ips_estimate")
 def ips_estimate_cases(rng: np.random.Generator) -> list[Case]:
-    def case(name: str, logs) -> Case:
-        return value_case(name, logs, ips_estimate, wrong_variants=IPS_MISTAKES,
-                          fallback_hint="mean(rewards * target_probs / logging_probs)")
+    def case(name: str, logs, fallback_hint: str = "mean(rewards * target_probs / logging_probs)") -> Case:
+        return value_case(name, logs, ips_estimate, wrong_variants=IPS_MISTAKES, agrees=_float_close,
+                          fallback_hint=fallback_hint)
 
     n = int(rng.integers(20, 60))
     return [
         case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]), np.array([0.3, 0.5, 0.4, 0.6]))),
+        case(RARE_CASE, RARE_LOGS, "large weights are right: mean(rewards * target_probs / logging_probs), "
+                                   "with no cap on the weights"),
         case(f"random: {n} events", _logs(rng, n)),
     ]
 
 
-@register(EXERCISE, "snips_estimate")
+def _snips_error_hint(error: BaseException) -> str:
+    return NO_OVERLAP_HINT if isinstance(error, ZeroDivisionError) else ""
+
+
+@register(EXERCISE, "snips_estimate", error_hint=_snips_error_hint)
 def snips_estimate_cases(rng: np.random.Generator) -> list[Case]:
-    def case(name: str, logs) -> Case:
-        return value_case(name, logs, snips_estimate, wrong_variants=SNIPS_MISTAKES,
-                          fallback_hint="w = target_probs / logging_probs; sum(rewards * w) / sum(w)")
+    fallback = "w = target_probs / logging_probs; sum(rewards * w) / sum(w)"
+
+    def case(name: str, logs, predicates=(), fallback_hint: str = fallback) -> Case:
+        return value_case(name, logs, snips_estimate, wrong_variants=SNIPS_MISTAKES, predicates=predicates,
+                          agrees=_float_close, fallback_hint=fallback_hint)
 
     n = int(rng.integers(20, 60))
+    # the reference's answer here is nan (its docstring: no information), so any number is wrong
+    not_nan = Mistake(NO_OVERLAP_HINT,
+                      lambda got: np.asarray(got, dtype=float).size == 1 and not math.isnan(float(got)))
     return [
         case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]), np.array([0.3, 0.5, 0.4, 0.6]))),
+        case(RARE_CASE, RARE_LOGS, fallback_hint=f"large weights are right: {fallback}, with no cap on them"),
+        case("the target never takes a logged action: nan", NO_OVERLAP_LOGS, predicates=[not_nan],
+             fallback_hint=NO_OVERLAP_HINT),
         case(f"random: {n} events", _logs(rng, n)),
     ]
 
@@ -250,6 +309,7 @@ REPLAY_MISTAKES = [
 def replay_estimate_cases(rng: np.random.Generator) -> list[Case]:
     def case(name: str, args, predicates=()) -> Case:
         return value_case(name, args, replay_estimate, wrong_variants=REPLAY_MISTAKES, predicates=predicates,
+                          agrees=_float_close,
                           fallback_hint="mean of rewards where logged_actions == target_actions; nan if none")
 
     n = int(rng.integers(20, 60))

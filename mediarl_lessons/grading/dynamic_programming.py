@@ -1,9 +1,10 @@
 """The checks of exercise ``03_dynamic_programming`` (COURSE_SPEC §6.4).
 
 References: :mod:`mediarl_lessons.mdp` (``q_from_v``, ``policy_evaluation_linear`` for exact
-values, ``value_iteration``, ``greedy_policy``). Values are compared with a tolerance of
-``1e-5``, which Sutton & Barto's stopping rule (``tol=1e-8``) meets for the gammas used here;
-any exact method (a linear solve) passes too.
+values, ``value_iteration``, ``greedy_policy``). Values (``Q`` included) are compared with a
+tolerance of ``1e-5``, as the exercise says: Sutton & Barto's stopping rule (``tol=1e-8``)
+meets it for the gammas used here, any exact method (a linear solve) passes too, and so does
+a computation in float32, which the exercise does not rule out.
 
 Every function whose name starts with ``wrong_`` is DELIBERATELY WRONG: a mistake learners
 make, kept here only so that the check can recognise it and name it in a hint.
@@ -23,11 +24,17 @@ EXERCISE = "03_dynamic_programming"
 VALUE_TOLERANCE = 1e-5
 
 
-def random_mdp(rng: np.random.Generator, n_states: int, n_actions: int, n_terminal: int = 1
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """A random MDP ``(P, R)`` whose last ``n_terminal`` states are absorbing with reward 0."""
+def random_mdp(rng: np.random.Generator, n_states: int, n_actions: int, n_terminal: int = 1, *,
+               costs: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A random MDP ``(P, R)`` whose last ``n_terminal`` states are absorbing with reward 0.
+
+    With ``costs``, every other reward is negative (at most -0.1): the values then only
+    decrease from ``V = 0``, sweep after sweep.
+    """
     P = rng.dirichlet(np.full(n_states, 0.5), size=(n_states, n_actions))
     R = np.round(rng.normal(size=(n_states, n_actions)), 2)
+    if costs:
+        R = -0.1 - np.abs(R)
     for s in range(n_states - n_terminal, n_states):
         P[s] = 0.0
         P[s, :, s] = 1.0
@@ -73,9 +80,9 @@ def q_from_v_cases(rng: np.random.Generator) -> list[Case]:
     tiny_R = np.array([[1.0, 2.0], [0.0, 0.0]])
     return [
         value_case("2 states, 2 actions, gamma=0.9", (tiny_P, tiny_R, np.array([4.0, 0.0]), 0.9), q_from_v,
-                   wrong_variants=Q_FROM_V_MISTAKES),
+                   wrong_variants=Q_FROM_V_MISTAKES, agrees=_values_close),
         value_case(f"random: {len(R)} states, gamma=0.8", (P, R, V, 0.8), q_from_v, wrong_variants=Q_FROM_V_MISTAKES,
-                   fallback_hint="Q[s, a] = R[s, a] + gamma * sum_s' P[s, a, s'] V[s']"),
+                   agrees=_values_close, fallback_hint="Q[s, a] = R[s, a] + gamma * sum_s' P[s, a, s'] V[s']"),
     ]
 
 
@@ -92,9 +99,26 @@ def wrong_policy_evaluation_one_sweep(P, R, policy, gamma, tol=1e-8):
     return (policy * R).sum(axis=1)
 
 
+def wrong_policy_evaluation_no_abs(P, R, policy, gamma, tol=1e-8):
+    """DELIBERATELY WRONG: stops when max(V_new - V) < tol, without abs (a falling value never counts)."""
+    V = np.zeros(len(R))
+    for _ in range(100_000):  # stops no later than the right rule, which the reference meets
+        V_new = (policy * q_from_v(P, R, V, gamma)).sum(axis=1)
+        if np.max(V_new - V) < tol:
+            break
+        V = V_new
+    return V_new
+
+
+#: The hint for a stopping rule without abs: with costs it stops after the first sweep.
+NO_ABS_HINT = ("stopping rule without abs? Stop when max |V_new - V| < tol (np.abs); with negative rewards the "
+               "values decrease and V_new - V is negative")
+
 POLICY_EVALUATION_MISTAKES = [
     ("took the max over actions? That is value iteration; weight each action by policy[s, a] instead",
      wrong_policy_evaluation_max),
+    # before "one sweep": on the costs case the two agree, and the missing abs is the likelier cause
+    (NO_ABS_HINT, wrong_policy_evaluation_no_abs),
     ("stopped after one sweep? Repeat sweeps until the largest change is below tol", wrong_policy_evaluation_one_sweep),
 ]
 
@@ -111,9 +135,11 @@ def policy_evaluation_cases(rng: np.random.Generator) -> list[Case]:
     P, R = random_mdp(rng, n_states, n_actions)
     stochastic = rng.dirichlet(np.ones(n_actions), size=n_states)
     deterministic = np.eye(n_actions)[rng.integers(n_actions, size=n_states)]
+    cost_P, cost_R = random_mdp(rng, n_states, n_actions, costs=True)
     return [
         case(f"random: {n_states} states, stochastic policy, gamma=0.9", P, R, stochastic, 0.9),
         case(f"random: {n_states} states, deterministic policy, gamma=0.5", P, R, deterministic, 0.5),
+        case(f"random: {n_states} states, every reward negative (costs), gamma=0.9", cost_P, cost_R, stochastic, 0.9),
     ]
 
 
@@ -142,9 +168,11 @@ def _value_iteration_case(name: str, P: np.ndarray, R: np.ndarray, gamma: float)
         undiscounted = value_iteration(P, R, 1.0, 1e-10, max_sweeps=10_000)[0]
     except RuntimeError:
         undiscounted = None
+    no_abs = wrong_value_iteration_no_abs(P, R, gamma)[0]
     mistakes = [
         Mistake("V* is right but the policy is not greedy: return np.argmax of Q = q_from_v(P, R, V, gamma) "
                 "per state, as integer action indices", lambda got: _values_close(got[0], expected_values)),
+        Mistake(NO_ABS_HINT, lambda got: not _values_close(no_abs, expected_values) and _values_close(got[0], no_abs)),
         Mistake("forgot gamma in the backup?",
                 lambda got: undiscounted is not None and _values_close(got[0], undiscounted)),
         Mistake("took the min over actions? V(s) <- max_a Q(s, a)",
@@ -155,6 +183,17 @@ def _value_iteration_case(name: str, P: np.ndarray, R: np.ndarray, gamma: float)
                 lambda got: f"V {describe(got[0], 40)}; policy {describe(got[1], 30)}",
                 "V(s) <- max_a (R[s, a] + gamma sum_s' P[s, a, s'] V(s')) until the largest change is below tol; "
                 "then the greedy policy")
+
+
+def wrong_value_iteration_no_abs(P, R, gamma, tol=1e-8):
+    """DELIBERATELY WRONG: stops when max(V_new - V) < tol, without abs (a falling value never counts)."""
+    V = np.zeros(len(R))
+    for _ in range(100_000):  # stops no later than the right rule, which the reference meets
+        V_new = q_from_v(P, R, V, gamma).max(axis=1)
+        if np.max(V_new - V) < tol:
+            break
+        V = V_new
+    return V_new, greedy_policy(q_from_v(P, R, V_new, gamma))
 
 
 def _min_iteration(P: np.ndarray, R: np.ndarray, gamma: float) -> np.ndarray:
@@ -175,8 +214,14 @@ def value_iteration_cases(rng: np.random.Generator) -> list[Case]:
     two_P = np.zeros((2, 2, 2))
     two_P[0, 0, 0] = two_P[0, 1, 1] = two_P[1, :, 1] = 1.0  # action 0 stays (reward 1), action 1 ends (reward 5)
     two_R = np.array([[1.0, 5.0], [0.0, 0.0]])
+    # costs: waiting costs 1 and goes nowhere, moving on costs 2 and reaches the exit (state 2) in two
+    # moves. V* = [-3.8, -2, 0] (move, move); the values fall from V = 0, so V_new - V < 0 in every sweep
+    queue_P = np.zeros((3, 2, 3))
+    queue_P[0, 0, 0] = queue_P[0, 1, 1] = queue_P[1, 0, 1] = queue_P[1, 1, 2] = queue_P[2, :, 2] = 1.0
+    queue_R = np.array([[-1.0, -2.0], [-1.0, -2.0], [0.0, 0.0]])
     return [
         _value_iteration_case("stay (+1 forever) or leave (+5 once), gamma=0.9", two_P, two_R, 0.9),
+        _value_iteration_case("costs: wait (-1) or move on (-2) to the exit, gamma=0.9", queue_P, queue_R, 0.9),
         _value_iteration_case(f"random: {n_states} states, {n_actions} actions, gamma=0.9", P, R, 0.9),
     ]
 
