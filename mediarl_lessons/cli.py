@@ -105,10 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser(
         "grade",
-        help="grade a folder of submissions (each in its own subprocess) into a table, CSV or JSON",
+        help="grade a folder of submissions (each in its own sandbox) into a table, CSV or JSON",
         description="Grade submissions of one exercise. Each SUBMISSION is a .ipynb or .py file, or a folder of "
-                    "them; the student id is the file's stem. Only definitions are taken from a submission; "
-                    "each runs in its own subprocess with a time limit. Exit status 0 whenever grading ran.",
+                    "them: a file directly in a folder belongs to the student of its stem (alice.ipynb), a file "
+                    "in a sub-folder to that sub-folder (alice/01_bandits.ipynb, and nbgrader's "
+                    "submitted/alice/01_bandits/01_bandits.ipynb). Only the exercise's functions and what they "
+                    "need are taken from a submission; it runs in a bubblewrap sandbox (a plain subprocess "
+                    "where bubblewrap is missing, said on stderr and in every row). One row per student, "
+                    "whatever the submission does; exit status 0 whenever grading ran.",
     )
     grade.add_argument("exercise", metavar="EXERCISE", help="the exercise's stem, e.g. 01_bandits")
     grade.add_argument("submissions", metavar="SUBMISSION", nargs="+", help="a .ipynb or .py file, or a folder")
@@ -118,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also write each student's feedback to DIR/<student>.txt, ready to send back")
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
     grade.add_argument("--timeout", type=_positive_float, default=60.0,
-                       help="seconds allowed per submission (default 60)")
+                       help="seconds allowed for one submission, all its functions together; each function "
+                            "gets a fair share of what is left (default 60)")
     grade.add_argument("--seed", type=_seed, default=None,
                        help="seed of the randomised cases (default: a fresh one, printed to stderr)")
     return parser
@@ -255,34 +260,43 @@ def _grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mediarl_lessons.grading import EXERCISES
-    from mediarl_lessons.grading.grader import find_submissions, grade, to_csv, to_feedback, to_json, to_table
+    from mediarl_lessons.grading import sandbox
+    from mediarl_lessons.grading.grader import (feedback_name, find_submissions, grade_all, one_line, to_csv,
+                                                to_feedback, to_json, to_table)
 
     if args.exercise not in EXERCISES:
         raise UsageError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
     missing = [path for path in args.submissions if not os.path.exists(path)]
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]!r}")
-    paths = find_submissions([Path(path) for path in args.submissions])
-    unsupported = [str(path) for path in paths if path.suffix not in (".py", ".ipynb")]
-    if unsupported:
-        raise UsageError(f"a submission must be a .py or .ipynb file, got {unsupported[0]!r}")
-    if not paths:
+    submissions, notes = find_submissions([Path(path) for path in args.submissions], args.exercise)
+    for note in notes:
+        print(f"note: {one_line(note)}", file=sys.stderr)
+    if not submissions:
         raise UsageError("no .py or .ipynb submissions found in the folder(s) given")
     if args.csv is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.csv))):
         raise UsageError(f"cannot write --csv file {args.csv!r}: its folder does not exist")
     if args.feedback is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.feedback))):
         raise UsageError(f"cannot write --feedback folder {args.feedback!r}: its parent folder does not exist")
+    print("submissions run in a bubblewrap sandbox" if sandbox.available() else f"submissions {sandbox.NO_SANDBOX}",
+          file=sys.stderr)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     if args.seed is None:
         print(f"grading with --seed {seed} (pass it again to reproduce these results)", file=sys.stderr)
-    results = grade(args.exercise, paths, seed=seed, timeout=args.timeout, jobs=args.jobs)
+    results = grade_all(args.exercise, submissions, seed=seed, timeout=args.timeout, jobs=args.jobs)
     if args.csv is not None:
         with open(args.csv, "w", encoding="utf-8", newline="") as file:
             file.write(to_csv(results, args.exercise))
     if args.feedback is not None:
         os.makedirs(args.feedback, exist_ok=True)
+        written: set[str] = set()
         for result in results:
-            with open(os.path.join(args.feedback, f"{result.student}.txt"), "w", encoding="utf-8") as file:
+            name = feedback_name(result.student)
+            stem, number = name[:-4], 2
+            while name.lower() in written:  # two ids that differ only in characters a file name cannot hold
+                name, number = f"{stem}-{number}.txt", number + 1
+            written.add(name.lower())
+            with open(os.path.join(args.feedback, name), "w", encoding="utf-8") as file:
                 file.write(to_feedback(result, seed=seed))
     print(to_json(results) if args.json else to_table(results))
     return 0

@@ -21,7 +21,6 @@ import pytest
 from grading_bank import LOSS, PREAMBLE, RING_BUFFER, TORCH, WRONG
 from mediarl_lessons.cli import main
 from mediarl_lessons.grading import EXERCISES
-from mediarl_lessons.grading.grader import extract_definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED, TIMEOUT = 11, 3
@@ -143,7 +142,9 @@ def test_endless_loop_times_out_and_the_rest_is_graded(batch: dict) -> None:
 
 
 def test_exiting_patching_allocating_and_syntax_errors_score_nothing(batch: dict) -> None:
-    assert batch["exits"]["status"] == "error" and batch["exits"]["score"] == 0
+    # os._exit kills only the process of the function that called it: the row is still graded.
+    assert batch["exits"]["status"] == "ok" and batch["exits"]["score"] == 0
+    assert "died" in _points_feedback(batch["exits"], "sample_average")
     assert batch["patches"]["status"] == "ok" and batch["patches"]["score"] == 0
     assert batch["allocates"]["score"] == 0
     assert batch["imports_reference"]["score"] == 0
@@ -174,17 +175,6 @@ def test_feedback_folder_has_one_file_per_student_with_the_hints(batch: dict) ->
     assert "sample_average: passed (1 / 1)" in feedback["solution_student"]
     assert "note: not attempted: all 5 functions" in feedback["untouched"]
     assert "(status: timeout)" in feedback["loops"]
-
-
-def test_extract_definitions_keeps_imports_functions_classes_constants(tmp_path: Path) -> None:
-    path = tmp_path / "s.py"
-    path.write_text("import numpy as np\nN_ARMS = 10\nnames = ('a', 'b')\nrun = train()\nprint(1)\nK, D = 3, 4\n"
-                    "def f():\n    return 1\nclass C:\n    pass\nif __name__ == '__main__':\n    f()\n", encoding="utf-8")
-    definitions, notes = extract_definitions(path)
-    kept = [line for line in definitions.splitlines() if line.strip()]
-    assert kept == ["import numpy as np", "N_ARMS = 10", "names = ('a', 'b')", "K, D = (3, 4)", "def f():", "    return 1",
-                    "class C:", "    pass"], definitions
-    assert notes == []
 
 
 # ---------------------------------------------------------------------------------------------

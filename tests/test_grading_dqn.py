@@ -7,7 +7,7 @@ the statistics of the ReplayBuffer check, and the learner's torch state left alo
 from __future__ import annotations
 
 import json
-import signal
+import pickle
 import subprocess
 import sys
 
@@ -16,10 +16,13 @@ import torch
 
 from mediarl_lessons.agents import dqn as reference
 from mediarl_lessons.grading import EXERCISES, NOT_ATTEMPTED, check
-from mediarl_lessons.grading.grader import _judge, decode
-from mediarl_lessons.grading.worker import encode, run
+from mediarl_lessons.grading.core import REGISTRY, judge_function
+from mediarl_lessons.grading.extract import extract_source
+from mediarl_lessons.grading.grader import Batch
+from mediarl_lessons.grading.records import decode, encode
+from mediarl_lessons.grading.worker import run_function
 
-from grading_bank import PREAMBLE, RIGHT, RING_BUFFER, TORCH, WRONG, Submission
+from grading_bank import PREAMBLE, RIGHT, RING_BUFFER, TORCH, WRONG, Submission, learner_copy
 
 
 def test_importing_check_does_not_import_torch() -> None:
@@ -29,7 +32,8 @@ def test_importing_check_does_not_import_torch() -> None:
               "import mediarl_lessons\n"
               "before = 'torch' in sys.modules\n"
               "from mediarl_lessons.grading import check\n"
-              "from mediarl_lessons.agents.bandits import sample_average\n"
+              "def sample_average(q, n, reward):\n"
+              "    return q + (reward - q) / n\n"
               "passed = check(sample_average, quiet=True).passed\n"
               "print(before, 'torch' in sys.modules, passed)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
@@ -39,7 +43,7 @@ def test_importing_check_does_not_import_torch() -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_a_correct_buffer_passes_whatever_the_seed(seed: int) -> None:
     # The draws are checked statistically (false alarm 1e-6 per case): any seed must pass.
-    assert check(reference.ReplayBuffer, seed=seed, quiet=True).passed
+    assert check(learner_copy(reference.ReplayBuffer), seed=seed, quiet=True).passed
 
 
 def test_the_check_leaves_torch_state_alone() -> None:
@@ -47,7 +51,7 @@ def test_the_check_leaves_torch_state_alone() -> None:
     state = torch.random.get_rng_state()
     grad_enabled = torch.is_grad_enabled()
     for name in EXERCISES["05_dqn"]:
-        assert check(getattr(reference, name), quiet=True).passed
+        assert check(learner_copy(getattr(reference, name)), quiet=True).passed
     assert torch.get_num_threads() == threads
     assert torch.equal(torch.random.get_rng_state(), state)
     assert torch.is_grad_enabled() == grad_enabled
@@ -93,17 +97,18 @@ def dqn_loss(q_net, target_net, batch, gamma, double=False):
 # Across the process boundary: observations travel as JSON and are judged on the other side
 # ---------------------------------------------------------------------------------------------
 def _through_the_grader(submission: Submission, seed: int):
-    """Grade one submission as the batch grader does, minus the subprocess: the worker's ``run``
-    writes JSON records, which are decoded and judged by the grader's ``_judge``."""
-    records = []
-    previous = signal.getsignal(signal.SIGALRM)
-    try:
-        run(submission.exercise, seed, PREAMBLE + submission.source, 60.0,
-            lambda record: records.append(json.loads(json.dumps(record))))
-    finally:
-        signal.signal(signal.SIGALRM, previous)
-    observed = {record["function"]: record["result"] for record in records if "function" in record}
-    return {result.name: result for result in _judge(submission.exercise, seed, observed)}
+    """Grade one submission as the batch grader does, minus the sandbox: the statements that
+    extraction keeps, the pickled observe halves, the worker's ``run_function``, a JSON trip
+    and the grader's ``judge_function``."""
+    batch = Batch.prepare(submission.exercise, seed, 60.0)
+    extraction = extract_source(PREAMBLE + submission.source, list(REGISTRY[submission.exercise]), notebook=False)
+    job = {"exercise": submission.exercise, "chunks": [(chunk.source, chunk.origin) for chunk in extraction.chunks],
+           "future_flags": extraction.future_flags, "functions": pickle.loads(batch.observers)}
+    results = {}
+    for index, (name, _observers) in enumerate(job["functions"]):
+        record = json.loads(json.dumps(run_function(job, index)))
+        results[name] = judge_function(REGISTRY[submission.exercise][name], batch.cases[name], record["result"])
+    return results
 
 
 BANK_05 = [s for s in WRONG + RIGHT if s.exercise == "05_dqn"]

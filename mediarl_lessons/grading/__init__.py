@@ -12,9 +12,14 @@ Random functions are checked statistically: frequencies over many calls against 
 probabilities, so any correct way of drawing passes.
 
 A function that still raises ``NotImplementedError`` reports "not attempted yet". An error
-raised by the learner's code is a failed case (its type and message, no traceback). ``check``
-itself never raises, unless ``strict=True``: then anything short of a pass raises
-``AssertionError`` (useful in tests).
+raised by the learner's code is a failed case (its type and message, no traceback). A function
+that runs longer than ``timeout`` seconds (60 by default) is stopped and fails. A function
+that calls other functions of the exercise (``dqn_loss`` calling ``td_targets``) is checked
+with the course's versions of those, so each function's table shows its own mistakes only;
+one that is, wraps or subclasses the course's own implementation fails. The batch grader
+(:mod:`mediarl_lessons.grading.grader`) judges in exactly the same way. ``check`` itself never
+raises, unless ``strict=True``: then anything short of a pass raises ``AssertionError``
+(useful in tests and in nbgrader's grade cells).
 
 The exercises and their functions are in :data:`EXERCISES`.
 """
@@ -46,14 +51,20 @@ for _module in EXERCISE_MODULES:
 EXERCISES: dict[str, tuple[str, ...]] = {exercise: tuple(checks) for exercise, checks in REGISTRY.items()}
 
 
-def check(*args: Any, seed: int = DEFAULT_SEED, strict: bool = False, quiet: bool = False) -> CheckResult:
+#: How long ``check`` lets a learner's function run, all cases together (seconds).
+CHECK_TIMEOUT = 60.0
+
+
+def check(*args: Any, seed: int = DEFAULT_SEED, strict: bool = False, quiet: bool = False,
+          timeout: float | None = CHECK_TIMEOUT) -> CheckResult:
     """Check an exercise function: ``check(func)`` or ``check(exercise, name, func)``.
 
     Prints the table (unless ``quiet``) and returns the :class:`CheckResult`. ``seed``
-    changes the randomised cases. Never raises, unless ``strict=True`` and the function
+    changes the randomised cases; ``timeout`` (seconds, all cases together; ``None`` for no
+    limit) stops an endless loop. Never raises, unless ``strict=True`` and the function
     did not pass.
     """
-    result = _check(args, seed)
+    result = _check(args, seed, timeout)
     if not quiet:
         print(result)
     if strict and not result.passed:
@@ -61,7 +72,7 @@ def check(*args: Any, seed: int = DEFAULT_SEED, strict: bool = False, quiet: boo
     return result
 
 
-def _check(args: tuple[Any, ...], seed: int) -> CheckResult:
+def _check(args: tuple[Any, ...], seed: int, timeout: float | None) -> CheckResult:
     if len(args) == 1 and callable(args[0]):
         func = args[0]
         name = getattr(func, "__name__", "")
@@ -81,7 +92,7 @@ def _check(args: tuple[Any, ...], seed: int) -> CheckResult:
     else:
         return _usage_error("?", "?", "call check(your_function) or check(exercise, name, your_function)")
     try:
-        return run_check(REGISTRY[exercise][name], func, seed)
+        return run_check(REGISTRY[exercise][name], func, seed, timeout=timeout)
     except Exception as error:  # a bug in a check must not become the learner's traceback
         return _usage_error(exercise, name, f"the check itself failed ({type(error).__name__}: {error}); "
                                             "please report it")
@@ -91,12 +102,11 @@ def _usage_error(exercise: str, name: str, message: str) -> CheckResult:
     return CheckResult(exercise, name, "error", message=message)
 
 
-def check_exercise(exercise: str, functions: dict[str, Callable[..., Any]], *, seed: int = DEFAULT_SEED
-                   ) -> list[CheckResult]:
+def check_exercise(exercise: str, functions: dict[str, Callable[..., Any]], *, seed: int = DEFAULT_SEED,
+                   timeout: float | None = CHECK_TIMEOUT) -> list[CheckResult]:
     """Check every function of ``exercise`` found in ``functions`` (a module's namespace, say), quietly.
 
-    A function missing from ``functions`` is reported as not attempted. (The batch grader's
-    building block.)
+    A function missing from ``functions`` is reported as not attempted.
     """
     results = []
     for name, function_check in REGISTRY[exercise].items():
@@ -104,5 +114,5 @@ def check_exercise(exercise: str, functions: dict[str, Callable[..., Any]], *, s
         if func is None or not callable(func):
             results.append(CheckResult(exercise, name, "not attempted", message=f"{name}: not defined"))
         else:
-            results.append(run_check(function_check, func, seed))
+            results.append(run_check(function_check, func, seed, timeout=timeout))
     return results

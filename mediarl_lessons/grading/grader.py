@@ -1,51 +1,55 @@
-"""Batch grading of a class: ``mediarl-lessons grade EXERCISE SUBMISSION...`` (COURSE_SPEC §6.3).
+"""Batch grading of a class: ``mediarl-lessons grade EXERCISE SUBMISSION...``.
 
-For every submission (a ``.ipynb`` or ``.py`` file; the student id is the file's stem):
+For every submission (a ``.ipynb`` or ``.py`` file; who it belongs to: :func:`find_submissions`):
 
-1. :func:`extract_definitions` keeps only its definitions, parsed with :mod:`ast` and never
-   executed here: imports, functions, classes, and constants (an assignment to names in
-   CAPITALS, or of a literal value). Experiment cells, prints and notebook magics
-   (``%timeit``, ``!pip``, ``%%time`` cells) are dropped, so a student's slow experiment is
-   not re-run. A notebook cell with a syntax error is skipped (and named in the message); a
-   ``.py`` file with one is an ``error``.
-2. :mod:`mediarl_lessons.grading.worker` runs those definitions in a fresh subprocess, with
-   a time limit and a memory limit, calls each exercise function on the check cases and
-   writes what came back as JSON.
-3. Here, in the grader's process, the check cases are rebuilt from the same seed and each
-   observation is judged against the reference (:meth:`Case.judge`). A submission that
-   loops forever is killed (``timeout``); one that crashes the worker gets ``error``; the
-   other submissions are graded regardless.
+1. :func:`mediarl_lessons.grading.extract.extract` takes the exercise's functions and classes
+   and exactly what they need, found by following names (imports, helpers, constants), in
+   notebook order; experiments, scratch cells, prints and magics are left out. Nothing of the
+   submission runs in the grader's process.
+2. :mod:`mediarl_lessons.grading.worker` runs those statements in a sandbox
+   (:mod:`mediarl_lessons.grading.sandbox`: bubblewrap on Linux) that receives only the
+   statements and the cases' ``observe`` halves, never the seed or an expected answer. Each
+   function runs in its own child process with a fair share of the submission's time.
+3. Here, the plain data that came back is validated and judged against the reference answers,
+   which exist only in this process (:func:`mediarl_lessons.grading.core.judge_function`).
 
-A score is the number of exercise functions that pass every case (one point each).
+A score is the number of exercise functions that pass every case (one point each). Every
+submission gets exactly one row, whatever it does; a row's ``message`` says what went wrong.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import csv
 import io
 import json
 import math
 import os
-import signal
+import pickle
 import subprocess
-import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import cloudpickle
 
-from mediarl_lessons.grading.core import NOT_ATTEMPTED, REGISTRY, CaseResult, CheckResult, case_rng
+from mediarl_lessons.grading import sandbox
+from mediarl_lessons.grading.core import REGISTRY, Case, CheckResult, build_cases, checked_with, judge_function
+from mediarl_lessons.grading.extract import Extraction, extract
+from mediarl_lessons.grading.records import MalformedRecord, loads
 
-__all__ = ["SubmissionResult", "extract_definitions", "find_submissions", "grade", "grade_submission",
-           "to_csv", "to_feedback", "to_json"]
+__all__ = ["Submission", "SubmissionResult", "find_submissions", "grade", "grade_submission",
+           "to_csv", "to_feedback", "to_json", "to_table"]
 
-#: The largest result file accepted from a worker (bytes).
+#: The most output (bytes) read back from one sandbox; more is a malformed result.
 MAX_RESULT_BYTES = 64 * 2**20
+#: How long after ``--timeout`` a sandbox that did not stop by itself is killed (seconds).
+GRACE = 5.0
+#: Suffixes of submissions (compared in lower case).
+SUFFIXES = (".ipynb", ".py")
 
 
 @dataclass
@@ -73,246 +77,272 @@ class SubmissionResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Definitions only
+# Who submitted what
 # ---------------------------------------------------------------------------------------------
-def _is_constant(node: ast.stmt) -> bool:
-    """``N_ARMS = 10``, ``GAMMA: float = 0.9`` or ``names = ("a", "b")``: kept; ``runs = train()``: not."""
-    if isinstance(node, ast.Assign):
-        targets, value = node.targets, node.value
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        targets, value = [node.target], node.value
-    else:
-        return False
-    names = []
-    for target in targets:  # plain names, or a tuple of them: N_ARMS, GAMMA = 10, 0.9
-        parts = target.elts if isinstance(target, ast.Tuple) else [target]
-        if not all(isinstance(part, ast.Name) for part in parts):
-            return False
-        names.extend(part.id for part in parts)  # type: ignore[attr-defined]
-    if all(name.isupper() for name in names):
-        return True
-    try:
-        ast.literal_eval(value)
-    except ValueError:
-        return False
-    return True
+@dataclass(frozen=True)
+class Submission:
+    """One student's submission: ``path`` is None when ``problem`` says why there is no single file."""
+
+    student: str
+    path: Path | None
+    problem: str = ""
 
 
-_KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+def find_submissions(paths: list[Path], exercise: str) -> tuple[list[Submission], list[str]]:
+    """The submissions in ``paths`` (files or folders), one per student, and notes on what was left out.
 
-
-def _definitions(source: str) -> str:
-    """The top-level definitions of one cell or file, as source (raises SyntaxError)."""
-    tree = ast.parse(source)
-    kept = [node for node in tree.body if isinstance(node, _KEPT) or _is_constant(node)]
-    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
-
-
-def _without_magics(cell: str) -> str | None:
-    """A notebook cell as plain Python: ``%line`` magics and ``!shell`` lines removed; None for ``%%cell`` magics."""
-    if cell.lstrip().startswith("%%"):
-        return None
-    lines = [line for line in cell.split("\n") if not line.lstrip().startswith(("%", "!"))]
-    return "\n".join(lines)
-
-
-def extract_definitions(path: Path) -> tuple[str, list[str]]:
-    """``(definitions source, notes)`` of a ``.py`` or ``.ipynb`` submission; raises ``SyntaxError``
-    for a ``.py`` file that does not parse and ``ValueError`` for an unreadable notebook."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".py":
-        return _definitions(text), []
-    try:
-        notebook = json.loads(text)
-        cells = [cell for cell in notebook["cells"] if cell.get("cell_type") == "code"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"not a readable notebook ({type(error).__name__})") from None
-    parts, notes = [], []
-    for number, cell in enumerate(cells, start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        plain = _without_magics(source)
-        if plain is None:
-            continue
-        try:
-            parts.append(_definitions(plain))
-        except SyntaxError as error:
-            notes.append(f"code cell {number} has a syntax error (line {error.lineno}) and was skipped")
-    return "\n\n".join(part for part in parts if part), notes
-
-
-# ---------------------------------------------------------------------------------------------
-# 2. Run the worker
-# ---------------------------------------------------------------------------------------------
-def _run_worker(exercise: str, seed: int, definitions: str, timeout: float
-                ) -> tuple[list[dict[str, Any]], bool, str]:
-    """``(records, finished, problem)`` from one worker subprocess.
-
-    ``records`` are the JSON lines it wrote (one per function), ``finished`` whether it got to
-    the end, ``problem`` what went wrong if not ("" otherwise).
+    - A file given by name, or directly in a folder given: the student is the file's stem
+      (``alice.ipynb`` -> ``alice``).
+    - A file in a sub-folder of a folder given: the student is that sub-folder
+      (``class/alice/01_bandits.ipynb`` -> ``alice``); nbgrader's
+      ``submitted/<student>/<exercise>/<exercise>.ipynb`` is ``<student>``, and only the
+      ``<exercise>`` folder of each student counts there.
+    - Suffixes count in any case (``.IPYNB``). Hidden folders and ``.ipynb_checkpoints`` are left out.
+    - A student with two candidate files (``alice.py`` and ``alice.ipynb``; two notebooks in
+      one folder and none named after the exercise) gets one ``error`` row naming both.
     """
-    n_functions = len(REGISTRY[exercise])
-    with tempfile.TemporaryDirectory(prefix="mediarl-grade-") as folder:
-        definitions_path = os.path.join(folder, "submission.py")
-        result_path = os.path.join(folder, "result.jsonl")
-        with open(definitions_path, "w", encoding="utf-8") as file:
-            file.write(definitions)
-        command = [sys.executable, "-m", "mediarl_lessons.grading.worker", exercise, str(seed),
-                   definitions_path, result_path, str(timeout)]
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg"}
-        # What the submission prints goes to a file (never into the grader's memory); only its
-        # last line is read back, to explain a crash.
-        stderr_path = os.path.join(folder, "stderr.txt")
-        with open(stderr_path, "wb") as stderr_file:
-            process = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=stderr_file, start_new_session=True)
-            # Each function has `timeout` seconds inside the worker; this backstop also covers
-            # imports, definitions and code that blocks the alarm (a long call into C).
-            problem = ""
-            try:
-                process.wait(timeout=timeout * (n_functions + 1) + 20)
-            except subprocess.TimeoutExpired:
-                problem = "timeout"
-            finally:
-                _kill_group(process)  # and anything it left running in the background
-                process.wait()
-        records = _read_records(result_path)
-        stderr = _tail(stderr_path)
-    finished = bool(records) and records[-1].get("done") is True
-    if not finished and not problem:
-        last = stderr.strip().splitlines()[-1:] or [""]
-        problem = f"the submission stopped the grading process (exit status {process.returncode}) {last[0][:160]}".strip()
-    return records, finished, problem
-
-
-def _tail(path: str, size: int = 4096) -> str:
-    with open(path, "rb") as file:
-        file.seek(max(0, os.path.getsize(path) - size))
-        return file.read().decode("utf-8", "replace")
-
-
-def _read_records(path: str) -> list[dict[str, Any]]:
-    """The complete JSON lines of a worker's result file (a torn last line is ignored)."""
-    if not os.path.isfile(path) or os.path.getsize(path) > MAX_RESULT_BYTES:
-        return []
-    records = []
-    with open(path, encoding="utf-8", errors="replace") as file:
-        for line in file:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                break
-            if not isinstance(record, dict):
-                break
-            records.append(record)
-    return records
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def decode(data: Any) -> Any:
-    """The inverse of :func:`mediarl_lessons.grading.worker.encode` (untrusted input: plain data only)."""
-    if isinstance(data, list):
-        return [decode(item) for item in data]
-    if not isinstance(data, dict):
-        return data
-    if "__tuple__" in data:
-        return tuple(decode(item) for item in data["__tuple__"])
-    if "__float__" in data:
-        return float(data["__float__"])
-    if "__array__" in data:
-        values = [decode(item) for item in data["__array__"]]
-        dtype = np.dtype(data["dtype"]) if str(data.get("dtype", "")).lstrip("<>|=")[:1] in "biuf" else np.float64
-        return np.array(values, dtype=dtype).reshape(data["shape"])
-    return f"<{data.get('__repr__', 'object')}>"
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. Judge, here
-# ---------------------------------------------------------------------------------------------
-def _judge(exercise: str, seed: int, functions: dict[str, Any]) -> list[CheckResult]:
-    results = []
-    for name, function_check in REGISTRY[exercise].items():
-        if name not in functions or functions[name] == "timeout":
-            results.append(CheckResult(exercise, name, "failed", message=f"{name}: did not finish"))
-            continue
-        observed = functions[name]
-        if observed == "missing":
-            results.append(CheckResult(exercise, name, "not attempted", message=f"{name}: not defined"))
-            continue
-        if observed == "reference":
-            results.append(CheckResult(exercise, name, "failed", message=f"{name}: imported from mediarl_lessons "
-                                                                       "(the course's reference), not written"))
-            continue
-        if observed == "not attempted" or not isinstance(observed, list):
-            results.append(CheckResult(exercise, name, "not attempted", message=f"{name}: {NOT_ATTEMPTED}"))
-            continue
-        cases = function_check.make_cases(case_rng(seed, exercise, name))
-        case_results = []
-        for index, case in enumerate(cases):
-            entry = observed[index] if index < len(observed) and isinstance(observed[index], dict) else {}
-            if entry.get("outcome") == "ok":
-                case_results.append(case.judge(decode(entry.get("value"))))
-            elif entry.get("outcome") == "error":
-                error = _rebuild_error(str(entry.get("type", "")), str(entry.get("message", "")))
-                hint = function_check.error_hint(error) or "read the error: your function raised it on these inputs"
-                case_results.append(CaseResult(case.name, False, case.show_expected,
-                                               f"{type(error).__name__}: {str(error)[:70]}", hint))
+    candidates: dict[str, list[Path]] = {}
+    notes: list[str] = []
+    for given in paths:
+        if not given.is_dir():
+            if given.suffix.lower() in SUFFIXES or given.is_file():
+                candidates.setdefault(given.stem, []).append(given)
             else:
-                case_results.append(CaseResult(case.name, False, case.show_expected, "no result", ""))
-        status = "passed" if all(result.passed for result in case_results) else "failed"
-        results.append(CheckResult(exercise, name, status, case_results))
-    return results
+                notes.append(f"{given}: no such file")
+            continue
+        for path in sorted(given.rglob("*")):
+            relative = path.relative_to(given)
+            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
+            if path.suffix.lower() not in SUFFIXES:
+                notes.append(f"{path}: not a .ipynb or .py file, not graded")
+                continue
+            student = _student_of(relative, exercise)
+            if student is None:
+                notes.append(f"{path}: in another exercise's folder, not graded")
+                continue
+            candidates.setdefault(student, []).append(path)
+    submissions = []
+    for student, files in candidates.items():
+        files = sorted(set(files))
+        if len(files) > 1:  # in a student's folder, a file named after the exercise wins
+            named = [path for path in files if path.stem.lower() == exercise.lower()]
+            files = named if len(named) == 1 else files
+        if len(files) == 1:
+            submissions.append(Submission(student, files[0]))
+        else:
+            listed = ", ".join(str(path) for path in files)
+            submissions.append(Submission(student, None, f"{len(files)} files for one student ({listed}); "
+                                                         "keep one and grade again"))
+    return submissions, notes
 
 
-def _rebuild_error(type_name: str, message: str) -> BaseException:
-    """An instance of the named built-in exception (for the error hints), or a plain Exception."""
-    error_type = getattr(builtins, type_name, None)
-    if isinstance(error_type, type) and issubclass(error_type, BaseException):
-        try:
-            return error_type(message)
-        except Exception:
-            pass
-    return Exception(f"{type_name}: {message}")
+def _student_of(relative: Path, exercise: str) -> str | None:
+    """Who a file found ``relative`` to a folder given belongs to (None: another exercise's file)."""
+    folders = relative.parts[:-1]
+    if not folders:
+        return relative.stem
+    exercise_folders = [i for i, part in enumerate(folders) if part in REGISTRY]
+    if exercise_folders:  # nbgrader: <student>/<exercise>/file
+        i = exercise_folders[-1]
+        if folders[i] != exercise:
+            return None
+        return folders[i - 1] if i > 0 else relative.stem
+    return folders[0]
 
 
-def grade_submission(path: Path, exercise: str, *, seed: int, timeout: float) -> SubmissionResult:
-    """Grade one submission file (its code runs only in a worker subprocess).
+# ---------------------------------------------------------------------------------------------
+# Grading one submission
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Batch:
+    """What every submission of one batch shares: the cases, built once, here."""
 
-    ``timeout`` is per exercise function: a function that runs longer scores 0 and makes the
-    submission's status ``timeout``; the others are still graded.
+    exercise: str
+    seed: int
+    timeout: float
+    cases: dict[str, list[Case]]
+    observers: bytes  # the cases' observe halves, pickled: all the sandbox ever gets of them
+
+    @classmethod
+    def prepare(cls, exercise: str, seed: int, timeout: float) -> Batch:
+        cases = {name: build_cases(check, seed) for name, check in REGISTRY[exercise].items()}
+        observers = cloudpickle.dumps([(name, [case.observe for case in cases[name]]) for name in cases])
+        return cls(exercise, seed, timeout, cases, observers)
+
+
+def grade_submission(path: Path, exercise: str, *, seed: int, timeout: float, student: str | None = None,
+                     batch: Batch | None = None) -> SubmissionResult:
+    """Grade one submission file; its code runs only in the sandbox.
+
+    ``timeout`` is for the whole submission, all its functions together.
     """
-    student = path.stem
+    batch = batch or Batch.prepare(exercise, seed, timeout)
+    student = student if student is not None else path.stem
     try:
-        definitions, notes = extract_definitions(path)
+        extraction = extract(path, list(REGISTRY[exercise]))
     except SyntaxError as error:
         return SubmissionResult(student, exercise, "error", message=f"syntax error on line {error.lineno}: {error.msg}")
     except (ValueError, OSError) as error:
         return SubmissionResult(student, exercise, "error", message=str(error))
-    records, finished, problem = _run_worker(exercise, seed, definitions, timeout)
-    errors = [record["error"] for record in records if "error" in record]
-    if errors:
-        return SubmissionResult(student, exercise, "error", message="; ".join([str(errors[0])[:300], *notes]))
-    observed = {record["function"]: record.get("result") for record in records
-                if isinstance(record.get("function"), str)}
-    timed_out = [name for name, result in observed.items() if result == "timeout"]
-    unfinished = [name for name in REGISTRY[exercise] if name not in observed]
-    if finished:
-        status, message = ("timeout", f"{', '.join(timed_out)} did not finish in {timeout:g} s") if timed_out else ("ok", "")
-    elif problem == "timeout":
-        status, message = "timeout", f"stopped after running out of time at {unfinished[0] if unfinished else 'the end'}"
-    else:
-        where = f" while checking {unfinished[0]}" if unfinished else ""
-        status, message = "error", problem + where
-    checks = _judge(exercise, seed, observed)
-    parts = [message, _not_attempted(checks), *notes]
-    return SubmissionResult(student, exercise, status, checks, "; ".join(part for part in parts if part))
+    lines, stopped, stderr = _run_sandbox(batch, extraction)
+    return _judge(student, batch, extraction, lines, stopped, stderr)
+
+
+def _run_sandbox(batch: Batch, extraction: Extraction) -> tuple[list[str], str, str]:
+    """``(result lines, how it stopped, the tail of its stderr)``: ``"done"``, ``"timeout"`` or ``"died"``."""
+    job = {"exercise": batch.exercise, "seconds": batch.timeout,
+           "chunks": [(chunk.source, chunk.origin) for chunk in extraction.chunks],
+           "future_flags": extraction.future_flags, "functions": pickle.loads(batch.observers),
+           "started": time.time()}
+    with tempfile.TemporaryDirectory(prefix="mediarl-grade-") as folder:
+        job_path = os.path.join(folder, "job.pkl")
+        with open(job_path, "wb") as file:
+            cloudpickle.dump(job, file)
+        work = os.path.join(folder, "work")  # the submission's own writable folder (without bubblewrap)
+        os.mkdir(work)
+        command, env = sandbox.command(job_path, work)
+        process = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True)
+        out, err = _Reader(process.stdout, MAX_RESULT_BYTES), _Reader(process.stderr, 0, keep_tail=4096)
+        try:
+            process.wait(timeout=batch.timeout + GRACE)
+            stopped = "exited"
+        except subprocess.TimeoutExpired:
+            stopped = "timeout"
+        finally:
+            sandbox.stop(process)  # and anything it left running
+        out.join(GRACE)
+        err.join(GRACE)
+        for stream in (process.stdout, process.stderr):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+    lines = out.text().splitlines()
+    if stopped == "exited":
+        stopped = "done" if lines and lines[-1] == '{"done": true}' else "died"
+    return lines, stopped, err.text()
+
+
+class _Reader(threading.Thread):
+    """Drains a pipe: keeps at most ``limit`` bytes (or only the last ``keep_tail``), never blocks the child."""
+
+    def __init__(self, stream: Any, limit: int, keep_tail: int = 0) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.keep_tail = stream, limit, keep_tail
+        self.data = bytearray()
+        self.overflow = False
+        self.start()
+
+    def run(self) -> None:
+        try:
+            while chunk := self.stream.read1(1 << 16):
+                if self.keep_tail:
+                    self.data = (self.data + chunk)[-self.keep_tail:]
+                elif len(self.data) + len(chunk) <= self.limit:
+                    self.data += chunk
+                else:
+                    self.overflow = True  # keep draining, so that the writer never blocks
+        except (OSError, ValueError):
+            pass
+
+    def text(self) -> str:
+        return "" if self.overflow else self.data.decode("utf-8", "replace")
+
+
+def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str], stopped: str, stderr: str
+           ) -> SubmissionResult:
+    """Validate the sandbox's lines and judge each function: always one row, never an exception."""
+    exercise, names = batch.exercise, list(REGISTRY[batch.exercise])
+    results: dict[str, Any] = {}
+    failures: dict[int, tuple[str, str]] = {}
+    malformed = False
+    for line in lines[:len(names) + 2]:
+        try:
+            record = loads(line)
+        except MalformedRecord:
+            malformed = True
+            continue
+        if not isinstance(record, dict) or "function" not in record:
+            continue
+        name = record.get("function")
+        if name not in names or name in results:
+            continue
+        results[name] = _function_result(record, failures)
+    checks = []
+    for name in names:
+        result = results.setdefault(name, "timeout" if stopped == "timeout" else "crashed")
+        if name not in extraction.found and result not in ("timeout", "crashed"):
+            result = "missing"
+        checks.append(judge_function(REGISTRY[exercise][name], batch.cases[name], result))
+    status, message = "ok", []
+    timed_out = [name for name in names if results[name] == "timeout"]
+    if timed_out:
+        status = "timeout"
+        message.append(f"{', '.join(timed_out)} did not finish within the submission's {batch.timeout:g} s")
+    if all(results[name] == "crashed" for name in names):
+        status = "error"
+        tail = stderr.strip().splitlines()[-1:] or [""]
+        message.append(f"the grading process stopped before any function was checked {tail[0][:160]}".strip())
+    if malformed:
+        message.append("some of its output was malformed and ignored")
+    for number, (kind, text) in sorted(failures.items()):
+        chunk = extraction.chunks[number] if 0 <= number < len(extraction.chunks) else None
+        needed_by = [name for name in names if number in extraction.needs.get(name, ())]
+        where = chunk.origin if chunk else "a statement"
+        message.append(f"{where} raised {kind}: {text[:120]}" + (f" (needed by {', '.join(needed_by)})"
+                                                                    if needed_by else ""))
+    for check in checks:
+        if check.name in results and check.status in ("passed", "failed") and check.cases:
+            check.notes = _note_of(batch, extraction, check.name)
+    message.append(_not_attempted(checks))
+    message.extend(extraction.notes)
+    if not sandbox.available():
+        message.append(sandbox.NO_SANDBOX)
+    return SubmissionResult(student, exercise, status, checks, "; ".join(part for part in message if part))
+
+
+def _function_result(record: dict[str, Any], failures: dict[int, tuple[str, str]]) -> Any:
+    """One function's result from its record (``"malformed"`` if it is not what the worker writes)."""
+    status = record.get("status")
+    if status == "timeout":
+        return "timeout"
+    if status != "ok":
+        return "crashed"
+    try:
+        payload = loads(str(record.get("payload", "")))
+    except MalformedRecord:
+        return "malformed"
+    if not isinstance(payload, dict):
+        return "malformed"
+    for failure in payload.get("failures", [])[:50] if isinstance(payload.get("failures"), list) else []:
+        if isinstance(failure, list) and len(failure) == 3 and isinstance(failure[0], int):
+            failures.setdefault(failure[0], (str(failure[1])[:80], str(failure[2])[:200]))
+    return payload.get("result", "malformed")
+
+
+def _note_of(batch: Batch, extraction: Extraction, name: str) -> str:
+    """``checked_with``'s note for a submission's function, from the names its chunks use."""
+    namespace: dict[str, Any] = {}
+    for chunk in extraction.chunks:
+        if name in chunk.defines:
+            try:  # compiled, never run: only to read the names its code refers to
+                code = compile(chunk.source, "submission", "exec", flags=extraction.future_flags, dont_inherit=True)
+            except SyntaxError:
+                return ""
+            namespace = {"__code__": code}
+    code = namespace.get("__code__")
+    if code is None:
+        return ""
+    return checked_with(_CodeNames(code), batch.exercise, name)
+
+
+class _CodeNames:
+    """Stands for a function in :func:`checked_with`: only its ``__code__`` is read."""
+
+    def __init__(self, code: Any) -> None:
+        self.__code__ = code
 
 
 def _not_attempted(checks: list[CheckResult]) -> str:
@@ -325,26 +355,47 @@ def _not_attempted(checks: list[CheckResult]) -> str:
     return "not attempted: " + ", ".join(names)
 
 
-def find_submissions(paths: list[Path]) -> list[Path]:
-    """The submission files named, folders expanded to their ``.py`` and ``.ipynb`` files (sorted)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".py", ".ipynb") and p.is_file()))
-        else:
-            found.append(path)
-    return found
+def grade(exercise: str, paths: list[Path], *, seed: int, timeout: float = 60.0, jobs: int = 1
+          ) -> list[SubmissionResult]:
+    """Grade every submission found in ``paths``, ``jobs`` at a time: one result per student."""
+    submissions, _notes = find_submissions(paths, exercise)
+    return grade_all(exercise, submissions, seed=seed, timeout=timeout, jobs=jobs)
 
 
-def grade(exercise: str, paths: list[Path], *, seed: int, timeout: float = 60.0, jobs: int = 1) -> list[SubmissionResult]:
-    """Grade every submission, ``jobs`` at a time; results in the order of ``paths``."""
+def grade_all(exercise: str, submissions: list[Submission], *, seed: int, timeout: float = 60.0, jobs: int = 1
+              ) -> list[SubmissionResult]:
+    """Grade ``submissions`` (from :func:`find_submissions`); results in the same order."""
+    batch = Batch.prepare(exercise, seed, timeout)
+
+    def one(submission: Submission) -> SubmissionResult:
+        if submission.path is None:
+            return SubmissionResult(submission.student, exercise, "error", message=submission.problem)
+        try:
+            return grade_submission(submission.path, exercise, seed=seed, timeout=timeout,
+                                    student=submission.student, batch=batch)
+        except Exception as error:  # a bug of ours must still leave this student a row
+            return SubmissionResult(submission.student, exercise, "error",
+                                    message=f"the grader failed on this submission ({type(error).__name__}: "
+                                            f"{str(error)[:200]}); please report it")
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda path: grade_submission(path, exercise, seed=seed, timeout=timeout), paths))
+        return list(pool.map(one, submissions))
 
 
 # ---------------------------------------------------------------------------------------------
 # Reports
 # ---------------------------------------------------------------------------------------------
+def one_line(text: str) -> str:
+    """Text for one cell or one line: newlines and other control characters become spaces."""
+    return "".join(" " if ord(char) < 32 or ord(char) == 127 else char for char in str(text))
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one line, and no formula (``=``, ``+``, ``-``, ``@`` first)."""
+    text = one_line(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def to_csv(results: list[SubmissionResult], exercise: str) -> str:
     """``student,status,<one column per check>,total,max,message``: one row per submission."""
     names = list(REGISTRY[exercise])
@@ -353,8 +404,8 @@ def to_csv(results: list[SubmissionResult], exercise: str) -> str:
     writer.writerow(["student", "status", *names, "total", "max", "message"])
     for result in results:
         points = {check.name: check.points for check in result.checks}
-        writer.writerow([result.student, result.status, *(_number(points.get(name, 0.0)) for name in names),
-                         _number(result.score), _number(result.max_score), result.message])
+        writer.writerow([csv_cell(result.student), result.status, *(_number(points.get(name, 0.0)) for name in names),
+                         _number(result.score), _number(result.max_score), csv_cell(result.message)])
     return buffer.getvalue()
 
 
@@ -363,15 +414,22 @@ def to_json(results: list[SubmissionResult]) -> str:
 
 
 def to_table(results: list[SubmissionResult]) -> str:
-    width = max([len("student"), *(len(result.student) for result in results)])
+    students = [one_line(result.student)[:40] for result in results]
+    width = max([len("student"), *(len(student) for student in students)])
     lines = [f"{'student':<{width}}  {'status':<8} {'score':>9}  message"]
-    for result in results:
+    for student, result in zip(students, results):
         score = f"{_number(result.score)}/{_number(result.max_score)}"
         failed = [check.name for check in result.checks if check.status == "failed"]
         message = "; ".join(part for part in [result.message, ("failed: " + ", ".join(failed)) if failed else ""]
                             if part)
-        lines.append(f"{result.student:<{width}}  {result.status:<8} {score:>9}  {message}")
+        lines.append(f"{student:<{width}}  {result.status:<8} {score:>9}  {one_line(message)}")
     return "\n".join(lines)
+
+
+def feedback_name(student: str) -> str:
+    """A safe file name for a student's feedback file (no folders, no hidden files)."""
+    safe = "".join(char if char.isalnum() or char in "-_.@" else "_" for char in one_line(student)).lstrip(".")
+    return (safe or "student")[:100] + ".txt"
 
 
 def to_feedback(result: SubmissionResult, *, seed: int) -> str:
@@ -380,7 +438,7 @@ def to_feedback(result: SubmissionResult, *, seed: int) -> str:
     ``mediarl-lessons grade ... --feedback DIR`` writes one such file per student
     (``DIR/<student>.txt``), ready to send.
     """
-    lines = [f"{result.exercise}: {result.student}",
+    lines = [f"{result.exercise}: {one_line(result.student)}",
              f"score: {_number(result.score)} / {_number(result.max_score)}"
              + ("" if result.status == "ok" else f"  (status: {result.status})"),
              f"graded with --seed {seed}"]
@@ -388,8 +446,11 @@ def to_feedback(result: SubmissionResult, *, seed: int) -> str:
         lines.append(f"note: {result.message}")
     for check in result.checks:
         lines += ["", f"{check.name}: {check.status} ({_number(check.points)} / 1)"]
+        if check.notes:
+            lines.append(f"  ({check.notes})")
         if not check.passed:
-            lines += ["  " + line for line in check.feedback.splitlines() if line.strip()]
+            lines += ["  " + line for line in check.feedback.splitlines() if line.strip() and
+                      not line.startswith("note: ")]
     return "\n".join(lines) + "\n"
 
 
