@@ -4,6 +4,7 @@ submissions fail with the hint that names their mistake, and ``check`` never rai
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -192,3 +193,44 @@ def test_failure_table_shows_expected_got_and_hint() -> None:
 
     text = str(check(sample_average, quiet=True))
     assert "FAIL" in text and "expected: 5" in text and "got:      2.5" in text and "hint:" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# check()'s time limit, and each function checked alone
+# ---------------------------------------------------------------------------------------------
+def test_check_stops_an_endless_loop_even_inside_a_bare_except() -> None:
+    def sample_average(q, n, reward):
+        while True:
+            try:
+                pass
+            except:  # noqa: E722  (what a learner's retry loop looks like)
+                pass
+
+    started = time.perf_counter()
+    result = check(sample_average, quiet=True, timeout=1.0)
+    assert time.perf_counter() - started < 5.0
+    assert result.status == "failed" and "did not finish in 1 s" in result.feedback
+    # The alarm is gone afterwards: a later slow cell is not interrupted.
+    time.sleep(1.5)
+
+
+def test_a_function_is_checked_with_the_references_of_the_others_it_calls() -> None:
+    namespace: dict = {"np": np}
+    exec("def q_from_v(P, R, V, gamma):\n"
+         "    return R + gamma * P @ V + 1.0  # wrong\n"
+         "def value_iteration(P, R, gamma, tol=1e-8):\n"
+         "    V = np.zeros(len(R))\n"
+         "    while True:\n"
+         "        V_new = q_from_v(P, R, V, gamma).max(axis=1)\n"
+         "        if np.max(np.abs(V_new - V)) < tol:\n"
+         "            return V_new, greedy_policy(q_from_v(P, R, V_new, gamma))\n"
+         "        V = V_new\n"
+         "def greedy_policy(Q):\n"
+         "    return np.argmax(Q, axis=1).astype(float)  # wrong: floats\n", namespace)
+    assert not check(namespace["q_from_v"], quiet=True).passed
+    assert not check(namespace["greedy_policy"], quiet=True).passed
+    result = check(namespace["value_iteration"], quiet=True)
+    assert result.passed, str(result)
+    assert "checked with the course's q_from_v and greedy_policy" in str(result)
+    # The learner's own functions are back in place afterwards.
+    assert namespace["q_from_v"](np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros(1), 0.5)[0, 0] == 1.0

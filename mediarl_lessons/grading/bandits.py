@@ -1,4 +1,4 @@
-"""The checks of exercise ``01_bandits`` (COURSE_SPEC §6.4).
+"""The checks of exercise ``01_bandits``.
 
 The reference answers come from :mod:`mediarl_lessons.agents.bandits`. For the two random
 choices, ``epsilon_greedy`` and ``thompson_bernoulli``, the checks compare frequencies with

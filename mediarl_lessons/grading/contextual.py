@@ -1,4 +1,4 @@
-"""The checks of exercise ``02_contextual`` (COURSE_SPEC §6.4).
+"""The checks of exercise ``02_contextual``.
 
 References: :func:`mediarl_lessons.agents.bandits.linucb_scores` / ``linucb_update`` and
 :func:`mediarl_lessons.offline.ips_estimate` / ``snips_estimate`` / ``replay_estimate``.

@@ -1,4 +1,4 @@
-"""The checks of exercise ``03_dynamic_programming`` (COURSE_SPEC §6.4).
+"""The checks of exercise ``03_dynamic_programming``.
 
 References: :mod:`mediarl_lessons.mdp` (``q_from_v``, ``policy_evaluation_linear`` for exact
 values, ``value_iteration``, ``greedy_policy``). Values (``Q`` included) are compared with a
@@ -261,4 +261,19 @@ def greedy_policy_cases(rng: np.random.Generator) -> list[Case]:
                    greedy_policy, wrong_variants=GREEDY_MISTAKES),
         value_case(f"random: {Q.shape[0]} states, {Q.shape[1]} actions, ties", (Q,), greedy_policy,
                    wrong_variants=GREEDY_MISTAKES, fallback_hint="np.argmax(Q, axis=1)"),
+        _integer_actions_case(Q),
     ]
+
+
+def _integer_actions_case(Q: np.ndarray) -> Case:
+    """The actions are integer indices: the lesson indexes with them (``np.eye(n_actions)[policy]``)."""
+
+    def observe(func) -> str:
+        return np.asarray(func(Q.copy())).dtype.kind
+
+    return Case("returns integer action indices", observe, "i", lambda got, expected: got in ("i", "u"),
+                [Mistake("returned floats? Actions are indices: return integers (np.argmax gives them); "
+                         "a float cannot index an array", lambda got: got == "f")],
+                "an integer array", lambda got: {"i": "integers", "u": "integers", "f": "floats",
+                                                 "b": "booleans"}.get(str(got), f"dtype kind {got!r}"),
+                "return an integer array of actions, one per state")

@@ -1,4 +1,4 @@
-"""The checks of exercise ``04_q_learning`` (COURSE_SPEC §6.4).
+"""The checks of exercise ``04_q_learning``.
 
 References: :mod:`mediarl_lessons.agents.tabular` (``q_learning_update``, ``sarsa_update``,
 ``expected_sarsa_update``, ``linear_schedule``). An update is observed as

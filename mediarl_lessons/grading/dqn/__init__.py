@@ -1,4 +1,4 @@
-"""The checks of exercise ``05_dqn`` (COURSE_SPEC §6.4), in PyTorch.
+"""The checks of exercise ``05_dqn``, in PyTorch.
 
 References: :mod:`mediarl_lessons.agents.dqn` (``ReplayBuffer``, ``td_targets``,
 ``double_dqn_targets``, ``dqn_loss``, ``soft_update``, ``Batch``).
