@@ -20,7 +20,7 @@ import pytest
 
 from grading_bank import LOSS, PREAMBLE, RING_BUFFER, TORCH, WRONG
 from mediarl_lessons.cli import main
-from mediarl_lessons.grading import EXERCISES
+from mediarl_lessons.grading import EXERCISES, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED, TIMEOUT = 11, 3
@@ -264,3 +264,37 @@ def test_grade_usage_errors_exit_2_with_one_line(argv, expected, capsys: pytest.
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err, err
+
+
+SEEN_SEED = 987654321
+LOOKS_FOR_THE_SEED = f'''
+import glob, os
+
+NEEDLE = str({SEEN_SEED - 1} + 1)  # (the seed itself is not in the source, which the sandbox holds)
+
+def sample_average(q, n, reward):
+    # Everything a submission could read looking for the grader's seed: command lines and
+    # environments of every visible process, its job file, every file it can reach in /tmp.
+    places = glob.glob("/proc/*/cmdline") + glob.glob("/proc/*/environ") + glob.glob("/grading/*")
+    places += [os.path.join(d, f) for d, _, files in os.walk("/tmp") for f in files]
+    for place in places:
+        try:
+            with open(place, "rb") as file:
+                if NEEDLE.encode() in file.read():
+                    return -1.0  # found it
+        except OSError:
+            pass
+    if NEEDLE in str(os.environ):
+        return -1.0
+    return q + (reward - q) / n
+'''
+
+
+@pytest.mark.skipif(not sandbox.available(), reason="bubblewrap is not installed: the seed is visible without it")
+def test_the_seed_is_never_visible_to_the_submission(tmp_path: Path) -> None:
+    (tmp_path / "seeker.py").write_text(PREAMBLE + LOOKS_FOR_THE_SEED, encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["grade", "01_bandits", str(tmp_path), "--json", "--seed", str(SEEN_SEED)]) == 0
+    (row,) = json.loads(out.getvalue())
+    assert _points(row)["sample_average"] == 1.0, row
