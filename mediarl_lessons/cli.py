@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import mediarl_lessons
+
 
 class UsageError(Exception):
     """A mistake on the command line that we can explain in one line."""
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mediarl-lessons",
         description="Reinforcement learning for media decisions: the course's command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {mediarl_lessons.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
