@@ -2,7 +2,7 @@
 
     python bench/dqn_time_to_oracle.py [--seeds 0 1 2] [--check-every N] [--budget S]
 
-The course claims (COURSE_SPEC §3) that a DQN trained for at most 60 s on 2 CPU cores beats
+The course claims (lesson 05; README, Benchmarks) that a DQN trained for at most 60 s on 2 CPU cores beats
 the myopic oracle, which knows the click model, by at least 10% in mean return over 5
 evaluation seeds. This measures how much of that budget it needs.
 
@@ -31,7 +31,7 @@ ENV_ID = "mediarl/InterestFeed-v0"
 #: The claim's evaluation, as in tests/test_dqn.py: evaluation i plays sessions s + j, j < 100.
 EVAL_SEEDS = (1_000, 2_000, 3_000, 4_000, 5_000)
 EVAL_SESSIONS = 100
-#: The claim's training budget in seconds (COURSE_SPEC §3).
+#: The claim's training budget in seconds (the README's Benchmarks section states it).
 BUDGET_SECONDS = 60.0
 
 

@@ -3,7 +3,7 @@
     python bench/env_step.py [--steps N] [--repeats R]
 
 Absolute times on a shared machine are noise; ratios measured in the same run, with the
-environments interleaved, are not. The course's budget (COURSE_SPEC §3): bandit and tabular
+environments interleaved, are not. The course's budget (README, Benchmarks): bandit and tabular
 environments no slower than CartPole (ratio <= 1), NewsFeed and InterestFeed at most 2x.
 Both sides are timed on the unwrapped environment, so no wrapper hides a slow ``step``.
 The last line is the worst ratio relative to its budget.

@@ -135,7 +135,7 @@ Transitions = np.ndarray | SparseTransitions
 
 
 # --------------------------------------------------------------------------------------------
-# The exercise contracts of lesson 03 (COURSE_SPEC §6.4): the grader's reference.
+# The exercise contracts of lesson 03 (docs/exercises.md): the grader's reference.
 # --------------------------------------------------------------------------------------------
 
 def q_from_v(P: Transitions, R: np.ndarray, V: np.ndarray, gamma: float) -> np.ndarray:

@@ -202,7 +202,7 @@ def test_demo_interest_feed_dqn_beats_the_myopic_oracle(capsys):
     assert list(report["results"]) == ["random", "myopic_oracle", "dqn"]
     assert all(row["episodes"] == 100 for row in report["results"].values())
     results = {k: v["mean_return"] for k, v in report["results"].items()}
-    # COURSE_SPEC §3: a trained DQN beats the myopic oracle by >= 10%; the oracle beats a random feed.
+    # Lesson 05's claim: a trained DQN beats the myopic oracle by >= 10%; the oracle beats a random feed.
     # Over seeds 0-24 (min / 5th percentile / median): dqn / myopic_oracle 1.26 / 1.30 / 1.35,
     # myopic_oracle / random 1.16 / 1.17 / 1.19; neither assert failed on any seed.
     assert results["dqn"] >= 1.10 * results["myopic_oracle"], results

@@ -464,7 +464,7 @@ def test_load_rejects_mismatched_architecture_and_version(trained_agent, tmp_pat
         DQNAgent.load(tmp_path / "agent.pt", env=gym.make(INTEREST_FEED, n_candidates=4))
 
 
-# ---- the claim (COURSE_SPEC §3, issue 5): DQN beats the myopic oracle by >= 10% ------------------
+# ---- the claim (lesson 05, docs/claims.md; issue 5): DQN beats the myopic oracle by >= 10% ---------
 #: Training seeds of the claim test (the agents draw from agent_rng(seed)); lesson 05 uses 0-4.
 CLAIM_TRAINING_SEEDS = (101, 102)
 #: Environment steps of training with the default settings (the claim allows 60 s on 2 cores;

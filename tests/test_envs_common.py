@@ -1,4 +1,4 @@
-"""Checks every course environment must pass (COURSE_SPEC §3).
+"""Checks every course environment must pass, whatever it models.
 
 Environment-specific behaviour (dynamics, oracle quantities, exact models) is tested in
 each environment's own test file; here are the promises they all make.

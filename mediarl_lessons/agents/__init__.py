@@ -1,4 +1,4 @@
-"""Reference agents of the course (COURSE_SPEC §5).
+"""Reference agents of the course (the DQN, which needs torch, is in ``agents/dqn.py``).
 
 - :mod:`mediarl_lessons.agents.bandits`: bandit agents vectorised over independent runs,
   sharing one interface (``select`` / ``update`` / ``reset``, see the module's docstring),

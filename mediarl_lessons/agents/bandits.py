@@ -25,7 +25,7 @@ The agents (Sutton & Barto = *Reinforcement Learning: An Introduction*, 2nd ed.,
 - :class:`LinUCB`: disjoint LinUCB, a contextual bandit (Li et al. 2010).
 
 The pure functions are the one-step rules of the exercises, exactly as their contracts in
-COURSE_SPEC §6.4 state them (the grader checks a student's function against these):
+``docs/exercises.md`` state them (the grader checks a student's function against these):
 :func:`epsilon_greedy`, :func:`sample_average`, :func:`ucb_scores`,
 :func:`thompson_bernoulli`, :func:`gradient_bandit_update` (with :func:`softmax`),
 :func:`linucb_scores` and :func:`linucb_update`. The agents use them, so the rule a learner
@@ -105,7 +105,7 @@ def random_argmax(values: np.ndarray, rng: np.random.Generator) -> np.ndarray | 
 
 
 # =============================================================================================
-# The one-step rules (COURSE_SPEC §6.4, exercises 01_bandits and 02_contextual)
+# The one-step rules (exercises 01_bandits and 02_contextual; contracts in docs/exercises.md)
 # =============================================================================================
 def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
     """Choose an arm epsilon-greedily (Sutton & Barto, section 2.2).

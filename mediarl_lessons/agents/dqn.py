@@ -36,7 +36,7 @@ network a little towards the online one after every gradient step.
 
 Read this file top to bottom, like CleanRL's ``dqn.py``:
 
-1. the pure functions of exercise ``05_dqn`` (COURSE_SPEC §6.4; the grader checks a
+1. the pure functions of exercise ``05_dqn`` (contracts in ``docs/exercises.md``; the grader checks a
    student's code against these, and the agent runs them): :class:`ReplayBuffer`,
    :func:`td_targets`, :func:`double_dqn_targets`, :func:`dqn_loss`, :func:`soft_update`;
 2. :class:`QNetwork`, the multilayer perceptron;
@@ -105,7 +105,7 @@ __all__ = [
 
 
 # =============================================================================================
-# 1. The pieces of exercise 05_dqn (COURSE_SPEC §6.4)
+# 1. The pieces of exercise 05_dqn (their contracts: docs/exercises.md)
 # =============================================================================================
 class Batch(NamedTuple):
     """A mini-batch of ``B`` transitions, as :meth:`ReplayBuffer.sample` returns it.

@@ -39,7 +39,7 @@ So the update functions take ``terminated`` only, and a training loop passes
 What is in here
 ---------------
 The pure functions are the one-step rules of the exercises, exactly as their contracts in
-COURSE_SPEC §6.4 state them (the grader checks a student's function against these), and the
+``docs/exercises.md`` state them (the grader checks a student's function against these), and the
 agents run them, so the rule a learner writes is the rule the agent runs:
 :func:`q_learning_update`, :func:`sarsa_update`, :func:`expected_sarsa_update` and
 :func:`linear_schedule` (the epsilon schedule).
@@ -101,7 +101,7 @@ QTable = np.ndarray | list[list[float]]
 
 
 # =============================================================================================
-# The one-step rules (COURSE_SPEC §6.4, exercise 04_q_learning)
+# The one-step rules (exercise 04_q_learning; contracts in docs/exercises.md)
 # =============================================================================================
 def _check_step_arguments(alpha: float, gamma: float) -> None:
     # Chained comparisons, not check_float: these run on every step of training (and reject NaN).
