@@ -63,10 +63,45 @@ def test_seed_everything_returns_the_lessons_own_stream_not_an_environments():
 def test_requirements_pin_the_cpu_torch_and_every_line_exactly():
     lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
-    assert "torch==2.13.0" in lines
-    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", line) for line in lines), \
-        [line for line in lines if "==" not in line]
+    # The CPU build from PyTorch's own index on Linux x86_64 (PyPI's is the CUDA one), PyPI's elsewhere.
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+    assert 'torch==2.13.0+cpu ; sys_platform == "linux" and platform_machine == "x86_64"' in lines
+    assert 'torch==2.13.0 ; sys_platform != "linux" or platform_machine != "x86_64"' in lines
+    pins = [line for line in lines if not line.startswith("--") and not line.startswith("torch==")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", line) for line in pins), \
+        [line for line in pins if "==" not in line]
     assert not any(line.lower().startswith("nvidia") for line in lines), "a CUDA package is pinned"
+    assert torch.__version__.split("+")[0] == "2.13.0" and not torch.cuda.is_available()
+
+
+def test_every_public_agent_imports_from_agents_and_torch_only_when_asked():
+    import importlib
+    import subprocess
+    import sys
+
+    agents = importlib.import_module("mediarl_lessons.agents")
+    for module in ("bandits", "tabular", "dqn", "dqn_together"):
+        submodule = importlib.import_module(f"mediarl_lessons.agents.{module}")
+        for name in submodule.__all__:
+            assert getattr(agents, name) is getattr(submodule, name), (module, name)
+            assert name in agents.__all__, (module, name)
+    script = ("import sys, mediarl_lessons.agents\n"
+              "print('torch' in sys.modules)\n"
+              "from mediarl_lessons.agents import DQNAgent\n"
+              "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"], out.stdout + out.stderr
+
+
+def test_version_and_license():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mediarl_lessons", "--version"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == f"mediarl-lessons {mediarl_lessons.__version__}"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert (ROOT / "mediarl_lessons" / "py.typed").exists()
 
 
 def test_ci_runs_the_readme_test_command():
@@ -74,6 +109,6 @@ def test_ci_runs_the_readme_test_command():
     commands = [line for line in readme.splitlines() if line.startswith("python3 -m venv")]
     assert len(commands) == 2, "README must give exactly two set-up commands"
     install = "pip install -r requirements.txt -e ."
-    assert commands[0].endswith(f"{install} && jupyter lab notebooks/")
+    assert commands[0].endswith(f"{install} && jupyter lab --notebook-dir=. notebooks/00_welcome.ipynb")
     assert commands[1].endswith(f"{install} && pytest")
     assert "README.md" in (ROOT / ".ci" / "run").read_text()

@@ -1,4 +1,4 @@
-"""Reference agents of the course (the DQN, which needs torch, is in ``agents/dqn.py``).
+"""Reference agents of the course, all importable from here: ``from mediarl_lessons.agents import DQNAgent``.
 
 - :mod:`mediarl_lessons.agents.bandits`: bandit agents vectorised over independent runs,
   sharing one interface (``select`` / ``update`` / ``reset``, see the module's docstring),
@@ -6,9 +6,16 @@
   grader checks a student's code against).
 - :mod:`mediarl_lessons.agents.tabular`: Q-learning, SARSA and Expected SARSA on a Q table,
   with the one-step TD rules of the Q-learning exercises as pure functions.
+- :mod:`mediarl_lessons.agents.dqn`: DQN in PyTorch (``DQNAgent``, ``DQNSettings``, the
+  replay buffer, the TD targets, the loss); and :mod:`mediarl_lessons.agents.dqn_together`,
+  several DQN runs trained side by side. They import torch, so they are imported on first use
+  (``import mediarl_lessons.agents`` alone stays light for the bandit and tabular lessons).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from mediarl_lessons.agents.bandits import (
     BanditAgent,
@@ -41,7 +48,29 @@ from mediarl_lessons.agents.tabular import (
     sarsa_update,
 )
 
+#: What ``mediarl_lessons.agents.dqn`` and ``dqn_together`` export, imported on first use (torch).
+_LAZY = {
+    **{name: "mediarl_lessons.agents.dqn" for name in (
+        "ABLATIONS", "ABLATION_SETTINGS", "Batch", "DQNAgent", "DQNSettings", "DQNTrainingLog", "QNetwork",
+        "ReplayBuffer", "TrainedDQN", "double_dqn_targets", "dqn_loss", "soft_update", "td_targets",
+        "train_and_evaluate")},
+    **{name: "mediarl_lessons.agents.dqn_together" for name in ("StackedQNetworks", "train_together")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``from mediarl_lessons.agents import DQNAgent`` imports the DQN module (and torch) only then."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    *_LAZY,
     "BanditAgent",
     "EpsilonGreedy",
     "GradientBandit",
