@@ -185,7 +185,7 @@ def test_step_before_reset_is_a_clear_error():
         (dict(catalogue_seed=-1), ValueError, "catalogue_seed"),
         (dict(interest_weight=-1.0), ValueError, "interest_weight"),
         (dict(interest_noise=5.0), ValueError, "interest_noise"),
-        (dict(render_mode="rgb_array"), ValueError, "render_mode"),
+        (dict(render_mode="video"), ValueError, "render_mode"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, error, pattern):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import gymnasium as gym
@@ -9,6 +10,8 @@ import numpy as np
 from gymnasium import spaces
 
 from mediarl_lessons._validation import check_action, check_array, check_float, check_int
+from mediarl_lessons.envs import rendering
+from mediarl_lessons.envs.rendering import Canvas
 
 #: Names used in ``render()`` for the first topics; further topics are called "topic5", ...
 TOPIC_NAMES: tuple[str, ...] = ("news", "sport", "music", "gaming", "cooking",
@@ -152,14 +155,29 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
     | `quality_weight`         | float | 0.5     | logit weight of quality, in [-20, 20]                         |
     | `interest_reversion`     | float | 0.05    | pull of interests back to the baseline per step, in [0, 1]    |
     | `interest_volatility`    | float | 0.05    | std of the interests' per-step random change, in [0, 1]       |
-    | `render_mode`            | str   | None    | `None` or `"ansi"`                                            |
+    | `render_mode`            | str   | None    | `None`, `"ansi"` or `"rgb_array"` (see Rendering)             |
+
+    ## Rendering
+
+    - `"ansi"`: the minutes left, the last item shown, the user's interests and every
+      candidate's topic, quality, clickbaitiness and click probability.
+    - `"rgb_array"`: a `(400, 640, 3)` `uint8` picture. Top: the time budget (a bar that
+      turns from green to red as it runs out), the minutes left after each step of the
+      session so far, and the clicks and CTR. Left: the user's interest in each topic.
+      Right: the candidates now on screen, one column per slot: topic (coloured tile),
+      quality (green), clickbaitiness (orange), and, hidden from the agent, the true click
+      probability and how many minutes a click would add (green, up) or take (red, down).
+      Bottom: the item shown last, whether it was clicked and how the minutes left changed.
+      Drawn with numpy alone, about half a millisecond a frame; rendering reads the state
+      and draws no random numbers.
 
     ## Version History
 
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    _HISTORY = 140  # steps of minutes-left history the picture shows
 
     def __init__(
         self,
@@ -221,6 +239,12 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
         self._interest_keep = 1.0 - self.interest_reversion
         self._last_action: int | None = None
         self._last_clicked = False
+        # The session so far, for render: steps, clicks, the last item shown (the candidate block
+        # it came from and its row) and the minutes left after each of the latest steps.
+        self._steps = self._clicks = 0
+        self._last_item: tuple[np.ndarray, np.ndarray, int] | None = None
+        self._minutes_history: deque[float] = deque(maxlen=self._HISTORY)
+        self._frame_background: np.ndarray | None = None  # the static part of the picture
 
     # ----------------------------------------------------------------------------- dynamics
     def reset(
@@ -245,6 +269,10 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
         if "quality" in options or "clickbait" in options:
             self._set_first_candidates(options.get("quality"), options.get("clickbait"))
         self._last_action, self._last_clicked = None, False
+        self._steps = self._clicks = 0
+        self._last_item = None
+        self._minutes_history.clear()
+        self._minutes_history.append(self._minutes_left)
         self._score_candidates()
         return self._observation(), self._info()
 
@@ -279,6 +307,10 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
             minutes += self._change_if_clicked[row][action]
         self._minutes_left = minutes = min(minutes, self.max_minutes)
         terminated = minutes <= 0.0
+        self._last_item = (self._quality, self._clickbait, row)
+        self._minutes_history.append(minutes)
+        self._steps += 1
+        self._clicks += clicked
 
         # The user's interests drift back towards their baseline, with some noise.
         interests = self._interests * self._interest_keep
@@ -395,7 +427,9 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
         return int(np.argmax(scores))
 
     # ----------------------------------------------------------------------------- render
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self._render_frame()
         if self.render_mode != "ansi":
             return None
         if self._minutes_left is None:
@@ -413,6 +447,160 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
                 f"quality {features[slot]:.2f}  clickbait {features[k + slot]:.2f}  "
                 f"P(click) {self._click_probabilities[slot]:.2f}")
         return "\n".join(lines)
+
+
+    # ---- the rgb_array picture -------------------------------------------------------------
+    _FRAME_HEIGHT = 400
+    _PANEL_LEFT = 214  # left edge of the candidates panel
+    _PLOT_LEFT = _PANEL_LEFT + 76  # left edge of the candidate columns
+    _ROWS = {"topic": 150, "quality": 168, "clickbait": 198, "p_click": 228, "minutes": 260}
+
+    def _frame_width(self) -> int:
+        return rendering.frame_size(self.n_candidates, 640, 6, self._PLOT_LEFT + 22)
+
+    def _columns(self) -> tuple[float, float]:
+        """Left edge and width of the first candidate's column."""
+        return float(self._PLOT_LEFT), (self._frame_width() - self._PLOT_LEFT - 22) / self.n_candidates
+
+    def _minutes_scale(self) -> float:
+        """The largest change of the time budget a click can make, for the signed bars."""
+        worst = self.browse_minutes + self.watch_minutes + self.disappointment_minutes
+        best = abs(self.refund_minutes - self.watch_minutes - self.browse_minutes)
+        return max(worst, best, 1e-9)
+
+    def _draw_background(self) -> np.ndarray:
+        """The parts of the picture that never change: titles, row labels, legend."""
+        height, width = self._FRAME_HEIGHT, self._frame_width()
+        canvas = Canvas.blank(height, width)
+        canvas.text(12, 10, "INTEREST FEED", rendering.TEXT, scale=2)
+        canvas.text(12, 32, "SHOW ONE CANDIDATE; CLICKBAIT GETS CLICKS BUT EATS THE USER'S TIME", rendering.MUTED)
+        canvas.panel(12, 46, width - 24, 74)
+        canvas.panel(12, 126, self._PANEL_LEFT - 20, 176)
+        canvas.panel(self._PANEL_LEFT, 126, width - self._PANEL_LEFT - 12, 176)
+        canvas.panel(12, 308, width - 24, 82)
+        canvas.text(20, 54, "TIME BUDGET: MINUTES LEFT", rendering.MUTED)
+        canvas.text(width - 20, 54, "CLICKS", rendering.MUTED, align="right")
+        canvas.text(20, 134, "USER INTERESTS", rendering.MUTED)
+        panel = self._PANEL_LEFT + 8
+        canvas.text(panel, 134, "CANDIDATES NOW; P(CLICK) AND MINUTES ARE HIDDEN FROM THE AGENT", rendering.MUTED)
+        rows = self._ROWS
+        canvas.text(panel, rows["topic"] + 2, "TOPIC", rendering.MUTED)
+        canvas.text(panel, rows["quality"] + 8, "QUALITY", rendering.MUTED)
+        canvas.text(panel, rows["clickbait"] + 8, "CLICKBAIT", rendering.MUTED)
+        canvas.text(panel, rows["p_click"] + 8, "P(CLICK)", rendering.MUTED)
+        canvas.text(panel, rows["minutes"] + 4, "MINUTES", rendering.MUTED)
+        canvas.text(panel, rows["minutes"] + 14, "IF CLICKED", rendering.MUTED)
+        canvas.rect(self._PLOT_LEFT - 4, rows["minutes"] + 16, width - 22 - self._PLOT_LEFT + 6, 1, rendering.BORDER)
+        row_height = max(min(24, 140 // self.n_topics), 4)
+        for topic, name in enumerate(self.topic_names):
+            y = 148 + topic * row_height
+            canvas.rect(20, y, 8, min(row_height - 2, 8), rendering.topic_color(topic))
+            if row_height >= 9:
+                label = rendering.fit_text(name.upper(), 66)
+                canvas.text(32, y + min(row_height - 2, 8) / 2 - 3, label, rendering.TEXT)
+        left, column = self._columns()
+        inset = column * 0.15 if column >= 8 else 0.0
+        for slot in range(self.n_candidates):
+            topic = int(self.candidate_topics[slot])
+            x = left + slot * column
+            canvas.rect(x + inset, rows["topic"], column - 2 * inset, 12, rendering.topic_color(topic))
+            if column >= 10:
+                canvas.text(x + column / 2, rows["topic"] + 3, self.topic_names[topic][0], rendering.PANEL,
+                            align="center")
+        x = 22
+        for color, label in ((rendering.GOOD, "QUALITY / MINUTES GAINED"), (rendering.CLICKBAIT, "CLICKBAIT"),
+                             (rendering.BAD, "MINUTES LOST"), (rendering.AGENT, "LAST SHOWN")):
+            canvas.rect(x, 374, 10, 8, color)
+            x += 14 + canvas.text(x + 14, 374, label, rendering.MUTED) + 14
+        canvas.pixels.flags.writeable = False
+        return canvas.pixels
+
+    def _render_frame(self) -> np.ndarray:
+        """The time budget, the user's interests and the candidates as a picture (see the docstring)."""
+        if self._minutes_left is None:
+            return rendering.blank_frame(self._FRAME_HEIGHT, self._frame_width(), "INTEREST FEED")
+        if self._frame_background is None:
+            self._frame_background = self._draw_background()
+        canvas = Canvas(self._frame_background.copy())
+        width = canvas.width
+        canvas.text(width - 12, 10, f"STEP {self._steps}", rendering.TEXT, scale=2, align="right")
+
+        # The time budget now, and step by step through the session.
+        minutes = self._minutes_left
+        fraction = max(minutes, 0.0) / self.max_minutes
+        color = rendering.ramp(min(fraction * 2.5, 1.0))
+        canvas.hbar(20, 68, 220, 24, fraction, color)
+        label = f"{max(minutes, 0.0):.1f} / {self.max_minutes:g}" if minutes > 0 else "0: THE USER LEFT"
+        canvas.text(20, 98, label, rendering.BAD if minutes <= 0 else rendering.TEXT, scale=2)
+        history = self._minutes_history
+        spark_left, spark_width = 256, width - 256 - 110
+        step_width = 4
+        shown = list(history)[-(spark_width // step_width):]
+        canvas.text(spark_left, 54, "MINUTES LEFT, STEP BY STEP", rendering.MUTED)
+        canvas.rect(spark_left, 66, spark_width, 46, rendering.TRACK)
+        for i, value in enumerate(shown):
+            share = max(value, 0.0) / self.max_minutes
+            canvas.vbar(spark_left + i * step_width, 66, step_width - 1, 46, share,
+                        rendering.ramp(min(share * 2.5, 1.0)), track=None)
+        canvas.text(width - 20, 68, str(self._clicks), rendering.TEXT, scale=2, align="right")
+        if self._steps:
+            canvas.text(width - 20, 92, f"CTR {self._clicks / self._steps:.2f}", rendering.TEXT, align="right")
+
+        # The user's interests.
+        row_height = max(min(24, 140 // self.n_topics), 4)
+        for topic, interest in enumerate(self._interests.tolist()):
+            y = 148 + topic * row_height
+            bar_y = y + 10 if row_height >= 18 else y
+            bar_x = 20 if row_height >= 18 else 104
+            canvas.hbar(bar_x, bar_y, 186 - bar_x - 28, max(min(row_height - 12, 6), 2), interest,
+                        rendering.topic_color(topic))
+            if row_height >= 9:
+                canvas.text(198, y, f"{interest:.2f}", rendering.TEXT, align="right")
+
+        # The candidates on screen now.
+        left, column = self._columns()
+        inset = column * 0.15 if column >= 8 else 0.0
+        bar = column - 2 * inset
+        rows = self._ROWS
+        features = self._features[self._row]
+        k = self.n_candidates
+        changes = (self._change_if_clicked_total[self._row]).tolist()
+        scale = self._minutes_scale()
+        wide = column >= 26
+        for slot in range(k):
+            x = left + slot * column + inset
+            quality, clickbait = float(features[slot]), float(features[k + slot])
+            prob = float(self._click_probabilities[slot])
+            canvas.vbar(x, rows["quality"], bar, 24, quality, rendering.GOOD)
+            canvas.vbar(x, rows["clickbait"], bar, 24, clickbait, rendering.CLICKBAIT)
+            canvas.vbar(x, rows["p_click"], bar, 24, prob, (120, 140, 175))
+            change = changes[slot]
+            height = round(16 * min(abs(change) / scale, 1.0))
+            if change >= 0:
+                canvas.rect(x, rows["minutes"] + 16 - height, bar, height, rendering.GOOD)
+            else:
+                canvas.rect(x, rows["minutes"] + 17, bar, height, rendering.BAD)
+            if wide:
+                canvas.text(x + bar / 2, rows["p_click"] + 8, f"{prob:.2f}", rendering.TEXT, align="center")
+                ink_y = rows["minutes"] + 20 if change >= 0 else rows["minutes"] + 6
+                canvas.text(x + bar / 2, ink_y, f"{change:+.1f}", rendering.TEXT, align="center")
+
+        # The last item shown and what it did to the session.
+        if self._last_action is None or self._last_item is None:
+            canvas.text(22, 318, "NOTHING SHOWN YET: PICK A CANDIDATE", rendering.MUTED, scale=2)
+        else:
+            quality_block, clickbait_block, row = self._last_item
+            slot = self._last_action
+            topic = self.topic_names[int(self.candidate_topics[slot])].upper()
+            clicked = self._last_clicked
+            color = rendering.GOOD if clicked else rendering.BAD
+            canvas.rect(22, 318, 14, 14, rendering.AGENT)
+            canvas.text(44, 318, f"SHOWN: SLOT {slot} ({topic}): {'CLICKED' if clicked else 'SKIPPED'}", color, scale=2)
+            before = history[-2] if len(history) >= 2 else minutes
+            canvas.text(44, 340, f"QUALITY {float(quality_block[row, slot]):.2f}, CLICKBAIT "
+                                 f"{float(clickbait_block[row, slot]):.2f}: MINUTES LEFT {max(before, 0.0):.1f} -> "
+                                 f"{max(minutes, 0.0):.1f}", rendering.TEXT)
+        return canvas.pixels
 
 
 def myopic_oracle_policy(env: gym.Env) -> int:

@@ -10,6 +10,8 @@ import numpy as np
 from gymnasium import spaces
 
 from mediarl_lessons._validation import check_action, check_float, check_int
+from mediarl_lessons.envs import rendering
+from mediarl_lessons.envs.rendering import Canvas
 
 TOPICS = ("politics", "sports", "tech", "culture", "business")
 SEGMENTS = ("sports fan", "news junkie", "tech enthusiast", "culture lover")
@@ -158,13 +160,27 @@ class NewsFeedEnv(gym.Env):
       not help; the larger it is, the more personalisation pays.
     - `interest_noise`: spread of a user's interests around their segment's typical
       interests, in [0, 3] (default 0.5; 0 makes every user of a segment identical).
-    - `render_mode`: `None` or `"ansi"`.
+    - `render_mode`: `None`, `"ansi"` or `"rgb_array"` (see Rendering).
+
+    ## Rendering
+    - `"ansi"`: the last user's article and click, the next user's segment, daypart and
+      interests, and the best article for them.
+    - `"rgb_array"`: a `(400, W, 3)` `uint8` picture (W = 640, wider only beyond about 90
+      articles). Left: the next user, their segment, daypart and interest in each topic
+      (coloured bars). Right: the catalogue, one column per article: its topic (coloured tile
+      with the topic's initial), long read (dark block) or not, appeal (grey bar), and, as
+      the column's bar, its true click probability for the next user (hidden from the
+      agent), gold for the best. The blue frame is the article featured to the last user,
+      with a green (click) or red (no click) badge beneath it. Underneath: that user's click
+      probability and regret, the best article for the next user and the CTR so far. Drawn
+      with numpy alone, about half a millisecond a frame; rendering reads the state and
+      draws no random numbers.
 
     ## Version History
     - v0: initial version for the course.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     feature_names: tuple[str, ...] = FEATURE_NAMES
 
     def __init__(
@@ -227,7 +243,9 @@ class NewsFeedEnv(gym.Env):
         self._obs = template[0].copy()
         self._luck = 1.0
         self._users = 0
+        self._clicks = 0  # this episode's clicks, for render
         self._last: tuple[int, bool, float, float] | None = None  # (action, clicked, prob, regret)
+        self._frame_background: np.ndarray | None = None  # the static part of the picture
 
     @property
     def articles(self) -> list[dict[str, Any]]:
@@ -294,6 +312,7 @@ class NewsFeedEnv(gym.Env):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._users = 0
+        self._clicks = 0
         self._last = None
         self._draw_users()
         self._next_user()
@@ -307,6 +326,7 @@ class NewsFeedEnv(gym.Env):
         clicked = self._luck < click_prob
         regret = self._best_prob - click_prob
         self._users += 1
+        self._clicks += clicked
         self._last = (action, clicked, click_prob, regret)
 
         self._next_user()
@@ -315,7 +335,9 @@ class NewsFeedEnv(gym.Env):
         info["regret"] = regret
         return self._obs.copy(), 1.0 if clicked else 0.0, False, False, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self._render_frame()
         if self.render_mode != "ansi":
             return None
         if self._click_probs is None:
@@ -334,3 +356,130 @@ class NewsFeedEnv(gym.Env):
     def _describe(self, article: int) -> str:
         length = "long read" if self.article_long_read[article] else "short"
         return f"{TOPICS[self.article_topics[article]]}, {length}, appeal {self.article_appeal[article]:.2f}"
+
+    # ---- the rgb_array picture -------------------------------------------------------------
+    _FRAME_HEIGHT = 400
+    _PANEL_LEFT = 212  # left edge of the articles panel
+    _PLOT_LEFT = _PANEL_LEFT + 58  # left edge of the article columns
+    _BARS_TOP, _BARS_HEIGHT = 118, 112  # the click-probability bars
+    _BAR_SCALE = 0.5  # the click probability at the top of the bars
+
+    def _frame_width(self) -> int:
+        return rendering.frame_size(self.n_articles, 640, 4, self._PLOT_LEFT + 22)
+
+    def _columns(self) -> tuple[float, float]:
+        """Left edge and width of the first article's column."""
+        return float(self._PLOT_LEFT), (self._frame_width() - self._PLOT_LEFT - 22) / self.n_articles
+
+    def _draw_background(self) -> np.ndarray:
+        """The parts of the picture that never change, the catalogue included."""
+        height, width = self._FRAME_HEIGHT, self._frame_width()
+        canvas = Canvas.blank(height, width)
+        canvas.text(12, 10, "NEWS FEED", rendering.TEXT, scale=2)
+        canvas.text(12, 32, "PICK THE ARTICLE AT THE TOP OF EACH USER'S FEED", rendering.MUTED)
+        canvas.panel(12, 46, self._PANEL_LEFT - 20, 236)
+        canvas.panel(self._PANEL_LEFT, 46, width - self._PANEL_LEFT - 12, 236)
+        canvas.panel(12, 290, width - 24, 100)
+        canvas.text(20, 54, "NEXT USER", rendering.MUTED)
+        canvas.text(20, 112, "INTERESTS", rendering.MUTED)
+        for topic, name in enumerate(TOPICS):
+            y = 126 + 20 * topic
+            canvas.rect(20, y, 8, 8, rendering.topic_color(topic))
+            canvas.text(32, y + 1, name, rendering.TEXT)
+        panel = self._PANEL_LEFT + 8
+        canvas.text(panel, 54, "ARTICLES; BARS: P(CLICK) FOR THE NEXT USER, HIDDEN FROM THE AGENT",
+                    rendering.MUTED)
+        canvas.text(panel, 70, "TOPIC", rendering.MUTED)
+        canvas.text(panel, 86, "LONG", rendering.MUTED)
+        canvas.text(panel, 100, "APPEAL", rendering.MUTED)
+        top, bars = self._BARS_TOP, self._BARS_HEIGHT
+        for fraction in (0.0, 0.5, 1.0):
+            y = top + bars - round(bars * fraction)
+            canvas.rect(self._PLOT_LEFT - 4, y, width - 22 - self._PLOT_LEFT + 6, 1, rendering.TRACK)
+            canvas.text(self._PLOT_LEFT - 8, y - 3, f"{fraction * self._BAR_SCALE:.0%}", rendering.MUTED,
+                        align="right")
+        left, column = self._columns()
+        inset = max(column * 0.15, 0.0) if column >= 6 else 0.0
+        every = max(1, int(np.ceil(14 / column)))
+        every = next(step for step in (1, 2, 5, 10, 20, 50, 100) if step >= every)
+        for article in range(self.n_articles):
+            x = left + article * column
+            topic = int(self.article_topics[article])
+            canvas.rect(x + inset, 68, column - 2 * inset, 11, rendering.topic_color(topic))
+            if column >= 10:
+                canvas.text(x + column / 2, 70, TOPICS[topic][0], rendering.PANEL, align="center")
+            if self.article_long_read[article]:
+                canvas.rect(x + inset, 85, column - 2 * inset, 9, rendering.DARK)
+            else:
+                canvas.rect(x + inset, 89, column - 2 * inset, 1, rendering.BORDER)
+            canvas.hbar(x + inset, 100, column - 2 * inset, 7, float(self.article_appeal[article]),
+                        rendering.MUTED)
+            if article % every == 0:
+                canvas.text(x + column / 2, top + bars + 5, str(article), rendering.TEXT, align="center")
+        x = 22
+        for color, label in ((rendering.AGENT, "FEATURED TO THE LAST USER"), (rendering.BEST, "BEST FOR THE NEXT USER"),
+                             ((120, 140, 175), "OTHER ARTICLES")):
+            canvas.rect(x, 374, 10, 8, color)
+            x += 14 + canvas.text(x + 14, 374, label, rendering.MUTED) + 14
+        canvas.pixels.flags.writeable = False
+        return canvas.pixels
+
+    def _render_frame(self) -> np.ndarray:
+        """The user, the articles and the last pick as a picture (see the docstring)."""
+        if self._click_probs is None:
+            return rendering.blank_frame(self._FRAME_HEIGHT, self._frame_width(), "NEWS FEED")
+        if self._frame_background is None:
+            self._frame_background = self._draw_background()
+        canvas = Canvas(self._frame_background.copy())
+        canvas.text(canvas.width - 12, 10, f"USER {self._users + 1}", rendering.TEXT, scale=2, align="right")
+
+        # The next user: who they are, when, and what they like.
+        canvas.text(20, 68, SEGMENTS[self._segment].upper(), rendering.TEXT, scale=2 if self._segment != 2 else 1)
+        canvas.text(20, 90, f"TIME OF DAY: {DAYPARTS[self._daypart].upper()}", rendering.TEXT)
+        for topic, share in enumerate(self._interests.tolist()):
+            y = 126 + 20 * topic
+            canvas.hbar(20, y + 10, 130, 6, share, rendering.topic_color(topic))
+            canvas.text(184, y + 1, f"{share:.2f}", rendering.TEXT, align="right")
+
+        # The articles: the click probability of each for the next user, the last pick framed.
+        left, column = self._columns()
+        top, bars = self._BARS_TOP, self._BARS_HEIGHT
+        inset = max(column * 0.15, 0.0) if column >= 6 else 0.0
+        featured = self._last[0] if self._last is not None else None
+        best = self._optimal_action
+        wide = column >= 26
+        for article, prob in enumerate(self._click_probs.tolist()):
+            x = left + article * column
+            if article == featured:
+                canvas.outline(x, 64, max(column, 3), 212, rendering.AGENT, 2 if column >= 8 else 1)
+            color = rendering.BEST if article == best else (120, 140, 175)
+            canvas.vbar(x + inset, top, column - 2 * inset, bars, prob / self._BAR_SCALE, color, track=None)
+            if wide:
+                filled = round(bars * min(prob / self._BAR_SCALE, 1.0))
+                canvas.text(x + column / 2, top + bars - filled - 9, f"{100 * prob:.0f}%", rendering.TEXT,
+                            align="center")
+        if self._last is not None:
+            action, clicked, _, _ = self._last
+            x = left + action * column
+            color = rendering.GOOD if clicked else rendering.BAD
+            canvas.rect(x, 254, max(column, 3), 22, color)
+            if column >= 24:
+                canvas.text(x + column / 2, 262, "CLICK" if clicked and column >= 30 else "YES" if clicked else "NO",
+                            rendering.PANEL, align="center")
+
+        # The last user's outcome, the best pick for the next user, the score so far.
+        if self._last is None:
+            canvas.text(22, 302, "NO USER SERVED YET: PICK AN ARTICLE", rendering.MUTED, scale=2)
+        else:
+            action, clicked, click_prob, regret = self._last
+            color = rendering.GOOD if clicked else rendering.BAD
+            canvas.person(22, 300, 16, color)
+            canvas.text(44, 302, f"ARTICLE {action}: {'CLICKED' if clicked else 'NO CLICK'}", color, scale=2)
+            canvas.text(44, 324, f"LAST USER'S P(CLICK) {click_prob:.3f}   REGRET {regret:.3f}   "
+                                 f"({self._describe(action).upper()})", rendering.TEXT)
+        canvas.text(22, 340, f"BEST FOR THE NEXT USER: ARTICLE {best}, P(CLICK) {self._best_prob:.3f} "
+                             f"({self._describe(best).upper()})", rendering.TEXT)
+        if self._users:
+            canvas.text(22, 356, f"CLICKS SO FAR: {self._clicks} FROM {self._users} USERS "
+                                 f"(CTR {100 * self._clicks / self._users:.1f}%)", rendering.TEXT)
+        return canvas.pixels

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Sequence
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from mediarl_lessons._validation import check_action, check_array, check_int, check_probability
+from mediarl_lessons.envs import rendering
+from mediarl_lessons.envs.rendering import Canvas
 
 CLICKBAIT = 0
 QUALITY = 1
@@ -114,14 +118,28 @@ class SessionRetentionEnv(gym.Env):
       that no amount of satisfaction removes). It must be positive so that every session
       ends.
     - `start_probability`: distribution of the starting level (non-negative, sums to 1).
-    - `render_mode`: `None` or `"ansi"`.
+    - `render_mode`: `None`, `"ansi"` or `"rgb_array"` (see Rendering).
+
+    ## Rendering
+    - `"ansi"`: one line: the satisfaction level as a bar, the last recommendation and
+      whether it was clicked, and whether the viewer has left.
+    - `"rgb_array"`: a `(400, 640, 3)` `uint8` picture. Left: the satisfaction ladder, red
+      (fed up) at the bottom to green (delighted) at the top, with each level's chance to
+      leave; the viewer (a figure) stands at their level, or at "left the app" once they
+      have gone. Right: the last recommendation (orange: clickbait, blue: quality) and
+      whether it was clicked and moved satisfaction; the clicks so far; the session as a row
+      of cells, one per step (the latest 200), filled when clicked, hollow when skipped, over
+      a strip in the colour of the satisfaction after the step, ending in a red cell when the
+      viewer left; and a banner: still watching or left. Drawn with numpy alone, about half a
+      millisecond a frame; rendering reads the state and draws no random numbers.
 
     ## Version History
     - v0: initial version for the course.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     action_names: tuple[str, ...] = ("clickbait", "quality")
+    _HISTORY = 200  # steps the picture's timeline shows (a TimeLimit's worth)
 
     def __init__(
         self,
@@ -181,6 +199,11 @@ class SessionRetentionEnv(gym.Env):
         self._level: int | None = None  # satisfaction now (None before the first reset)
         self._left = False
         self._last: tuple[int, bool] | None = None  # (action, clicked) of the last step, for render
+        # The session so far, for render: steps, clicks, the starting level and the latest steps.
+        self._steps = self._clicks = 0
+        self._start_level = 0
+        self._history: deque[tuple[int, bool, int]] = deque(maxlen=self._HISTORY)  # (action, clicked, level)
+        self._frame_background: np.ndarray | None = None  # the static part of the picture
 
     # ---- reading states --------------------------------------------------------------------
     def encode(self, satisfaction: int) -> int:
@@ -227,6 +250,9 @@ class SessionRetentionEnv(gym.Env):
             self._level = bisect_right(self._start_cdf, self.np_random.random())
         self._left = False
         self._last = None
+        self._steps = self._clicks = 0
+        self._start_level = self._level
+        self._history.clear()
         return self._level, {"satisfaction": self._level, "left": False}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict]:
@@ -244,11 +270,16 @@ class SessionRetentionEnv(gym.Env):
         self._level = level
         self._left = rng.random() < self._quit[level]
         self._last = (action, clicked)
+        self._steps += 1
+        self._clicks += clicked
+        self._history.append((action, clicked, level))
         observation = self.left_state if self._left else level
         info = {"satisfaction": level, "clicked": clicked, "left": self._left}
         return observation, 1.0 if clicked else 0.0, self._left, False, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self._render_frame()
         if self.render_mode != "ansi":
             return None
         if self._level is None:
@@ -261,3 +292,133 @@ class SessionRetentionEnv(gym.Env):
         if self._left:
             text += " | the viewer has left"
         return text + "\n"
+
+    # ---- the rgb_array picture -------------------------------------------------------------
+    _FRAME_HEIGHT, _FRAME_WIDTH = 400, 640
+    _CELL, _PER_ROW = 14, 25  # timeline cells: pixels (with the gap) and cells per row
+
+    def _ladder_rows(self) -> tuple[int, int]:
+        """Top and height of the satisfaction ladder's rows (the levels, then "left")."""
+        height = max(min(36, 296 // (self.n_levels + 1)), 3)
+        return 86, height
+
+    def _ladder_y(self, state: int) -> int:
+        """Top of the row of a state: the highest level at the top, "left" at the bottom."""
+        top, height = self._ladder_rows()
+        row = self.n_levels if state == self.left_state else self.n_levels - 1 - state
+        return top + row * height
+
+    def _draw_background(self) -> np.ndarray:
+        """The parts of the picture that never change: the ladder, its quit chances, the legend."""
+        canvas = Canvas.blank(self._FRAME_HEIGHT, self._FRAME_WIDTH)
+        canvas.text(12, 10, "SESSION RETENTION", rendering.TEXT, scale=2)
+        canvas.text(12, 32, "CLICKBAIT PAYS NOW; QUALITY KEEPS THE VIEWER WATCHING", rendering.MUTED)
+        canvas.panel(12, 46, 236, 344)
+        canvas.panel(256, 46, 372, 344)
+        canvas.text(20, 54, "SATISFACTION", rendering.MUTED)
+        canvas.text(228, 54, "CHANCE", rendering.MUTED, align="right")
+        canvas.text(228, 64, "TO LEAVE", rendering.MUTED, align="right")
+        _, height = self._ladder_rows()
+        box = max(height - 4, 2)
+        for state in range(self.n_levels + 1):
+            y = self._ladder_y(state)
+            if state == self.left_state:
+                color, name, quit = (200, 200, 200), "LEFT THE APP", None
+            else:
+                color = rendering.ramp(state / (self.n_levels - 1))
+                name, quit = self.state_names[state].upper(), float(self.quit_probability[state])
+            canvas.rect(52, y + 2, 120, box, color)
+            if box >= 9:
+                canvas.text(58, y + 2 + (box - 7) // 2, rendering.fit_text(name, 110), rendering.TEXT)
+            if quit is not None:
+                canvas.hbar(180, y + 2 + max(box // 2 - 3, 0), 20, min(box, 6), quit, rendering.BAD)
+                if box >= 7:
+                    canvas.text(228, y + 2 + (box - 7) // 2, f"{100 * quit:.0f}%", rendering.TEXT, align="right")
+        canvas.text(264, 54, "LAST RECOMMENDATION", rendering.MUTED)
+        canvas.text(264, 122, "THIS SESSION", rendering.MUTED)
+        legend = 304
+        canvas.rect(264, legend, 12, 9, rendering.CLICKBAIT)
+        canvas.text(282, legend + 1, "CLICKBAIT", rendering.TEXT)
+        canvas.rect(350, legend, 12, 9, rendering.QUALITY)
+        canvas.text(368, legend + 1, "QUALITY", rendering.TEXT)
+        canvas.rect(424, legend, 12, 9, rendering.MUTED)
+        canvas.text(442, legend + 1, "CLICKED", rendering.TEXT)
+        canvas.outline(498, legend, 12, 9, rendering.MUTED)
+        canvas.text(516, legend + 1, "SKIPPED", rendering.TEXT)
+        canvas.rect(264, legend + 16, 12, 3, rendering.ramp(0.0))
+        canvas.rect(276, legend + 16, 12, 3, rendering.ramp(1.0))
+        canvas.text(296, legend + 14, "STRIP: SATISFACTION AFTER THE STEP", rendering.TEXT)
+        canvas.pixels.flags.writeable = False
+        return canvas.pixels
+
+    def _render_frame(self) -> np.ndarray:
+        """The viewer's satisfaction and the session so far as a picture (see the docstring)."""
+        if self._level is None:
+            return rendering.blank_frame(self._FRAME_HEIGHT, self._FRAME_WIDTH, "SESSION RETENTION")
+        if self._frame_background is None:
+            self._frame_background = self._draw_background()
+        canvas = Canvas(self._frame_background.copy())
+        canvas.text(canvas.width - 12, 10, f"STEP {self._steps}", rendering.TEXT, scale=2, align="right")
+
+        # The viewer on the ladder: at their level, or at "left the app" beside their last level.
+        _, height = self._ladder_rows()
+        box = max(height - 4, 2)
+        y = self._ladder_y(self._level)
+        canvas.outline(50, y, 124, box + 4, rendering.TEXT, 2 if self._left else 3)
+        if self._left:
+            y = self._ladder_y(self.left_state)
+            canvas.outline(50, y, 124, box + 4, rendering.BAD, 3)
+        size = min(max(box, 6), 24)
+        canvas.person(24, y + 2 + (box - size) // 2, size, rendering.BAD if self._left else rendering.TEXT)
+
+        # The last recommendation and what it did.
+        if self._last is None:
+            canvas.text(264, 74, "NONE YET", rendering.MUTED, scale=2)
+        else:
+            action, clicked = self._last
+            color = rendering.CLICKBAIT if action == CLICKBAIT else rendering.QUALITY
+            canvas.rect(264, 68, 80, 40, color)
+            canvas.text(304, 85, self.action_names[action].upper(), rendering.PANEL, align="center")
+            outcome = "CLICKED, +1" if clicked else "SKIPPED, +0"
+            canvas.text(356, 70, outcome, rendering.GOOD if clicked else rendering.MUTED, scale=2)
+            before = self._history[-2][2] if len(self._history) >= 2 else self._start_level
+            after = self._level
+            change = "UP" if after > before else "DOWN" if after < before else "UNCHANGED"
+            canvas.text(356, 94, f"SATISFACTION {change}: {self.state_names[before].upper()}"
+                                 + (f" -> {self.state_names[after].upper()}" if after != before else ""),
+                        rendering.TEXT)
+
+        # The session so far: one cell per step, filled when clicked, over a satisfaction strip.
+        canvas.text(264, 136, f"{self._clicks} CLICKS IN {self._steps} STEPS", rendering.TEXT, scale=2)
+        history = list(self._history)
+        shown = len(history) % self._PER_ROW or self._PER_ROW
+        rows = (self._HISTORY // self._PER_ROW)
+        if len(history) > self._PER_ROW * rows:  # keep whole rows: cells stay in their columns
+            history = history[len(history) - shown - self._PER_ROW * (rows - 1):]
+        if self._left:  # room for the "left" mark
+            history.append(None)
+            if len(history) > self._PER_ROW * rows:
+                history = history[self._PER_ROW:]
+        cell = self._CELL
+        for i, entry in enumerate(history):
+            x = 264 + (i % self._PER_ROW) * cell
+            y = 160 + (i // self._PER_ROW) * cell
+            if entry is None:
+                canvas.rect(x, y, cell - 2, cell - 2, rendering.BAD)
+                canvas.text(x + 3, y + 2, "X", rendering.PANEL)
+                continue
+            action, clicked, level = entry
+            color = rendering.CLICKBAIT if action == CLICKBAIT else rendering.QUALITY
+            if clicked:
+                canvas.rect(x, y, cell - 2, cell - 5, color)
+            else:
+                canvas.outline(x, y, cell - 2, cell - 5, color, 2)
+            canvas.rect(x, y + cell - 4, cell - 2, 2, rendering.ramp(level / (self.n_levels - 1)))
+
+        if self._left:
+            canvas.rect(264, 344, 356, 38, rendering.BAD)
+            canvas.text(442, 356, "THE VIEWER HAS LEFT", rendering.PANEL, scale=2, align="center")
+        else:
+            canvas.rect(264, 344, 356, 38, (228, 242, 230))
+            canvas.text(442, 356, "STILL WATCHING", rendering.GOOD, scale=2, align="center")
+        return canvas.pixels
