@@ -178,7 +178,8 @@ def lesson05(seeds: list[int]) -> tuple[list[dict], dict]:
     random_feed = evaluate_policy(env, lambda obs, info: int(random_actions.integers(5)), episodes=EVAL_SESSIONS,
                                   seed=EVAL_SEED).mean()
     records = [{"seed": seed} for seed in seeds]
-    configs = {name: dataclasses.replace(ns["ABLATION_SETTINGS"], **switches) for name, switches in ns["ABLATIONS"].items()}
+    configs = {name: dataclasses.replace(ns["ABLATION_SETTINGS"], **switches)
+               for name, switches in ns["ABLATIONS"].items()}
     configs["course"] = DQNSettings()
     for name, settings in configs.items():
         feeds = [gym.make("mediarl/InterestFeed-v0") for _ in seeds]
@@ -230,7 +231,8 @@ def lesson06(seeds: list[int]) -> tuple[list[dict], dict]:
             record["days seen"] = len(run.log.episode_returns)
             played = run.agent.evaluate(pacing.make_env(reward_scale=1.0), episodes=1000, seed=0)
             standard_error = played.std(ddof=1) / np.sqrt(len(played))
-            record["|played - exact| / standard error"] = abs(played.mean() - record["fraction scaled"] * best) / standard_error
+            gap = abs(played.mean() - record["fraction scaled"] * best)
+            record["|played - exact| / standard error"] = gap / standard_error
             record["interval width / optimum"] = 2 * 1.96 * standard_error / best
             record["interval width"] = 2 * 1.96 * standard_error
             visits = ns["expected_visits"](policy)
@@ -389,7 +391,8 @@ CLAIMS: list[Claim] = [
           _min("ap Q-learning"), ">=", 0.95),
     Claim("lesson04", LESSON_04, 'assert np.mean([fraction_ap["Q-learning", s] for s in SEEDS]) > max(',
           "AdPacing: mean Q-learning - best mean of SARSA, Expected SARSA",
-          lambda r, c: float(np.mean(r["ap Q-learning"]) - max(np.mean(r["ap SARSA"]), np.mean(r["ap Expected SARSA"]))),
+          lambda r, c: float(np.mean(r["ap Q-learning"])
+                             - max(np.mean(r["ap SARSA"]), np.mean(r["ap Expected SARSA"]))),
           ">", 0.0),
     Claim("lesson04", LESSON_04, 'assert min(fraction_ap["Q-learning", s] for s in SEEDS) * best_ap > max(',
           "AdPacing: Q-learning's worst seed - best fixed policy (clicks)",
@@ -403,7 +406,8 @@ CLAIMS: list[Claim] = [
     Claim("lesson05", LESSON_05, "assert np.all(ratio[online] < 1.0)", "online: best seed / oracle", _max(ONLINE),
           "<", 1.0),
     Claim("lesson05", LESSON_05, "assert ratio[replay].mean() > ratio[online].mean()",
-          "mean replay - mean online (x oracle)", lambda r, c: float(np.mean(r[REPLAY]) - np.mean(r[ONLINE])), ">", 0.0),
+          "mean replay - mean online (x oracle)", lambda r, c: float(np.mean(r[REPLAY]) - np.mean(r[ONLINE])),
+          ">", 0.0),
     Claim("lesson05", LESSON_05, "assert np.all(ratio[dqn] > 1.0)", "DQN: worst seed / oracle", _min(DQN), ">", 1.0),
     Claim("lesson05", LESSON_05, "ratio[dqn].mean() > ratio[replay].mean() + 0.05", "mean DQN - mean replay",
           lambda r, c: float(np.mean(r[DQN]) - np.mean(r[REPLAY])), ">", 0.05),
@@ -417,7 +421,8 @@ CLAIMS: list[Claim] = [
           _mean(f"{DQN} estimated/earned"), ">", 1.05),
     Claim("lesson05", LESSON_05, "assert overestimate[double].mean() < overestimate[dqn].mean() - 0.05",
           "mean estimated / earned: DQN - Double DQN",
-          lambda r, c: float(np.mean(r[f"{DQN} estimated/earned"]) - np.mean(r[f"{DOUBLE} estimated/earned"])), ">", 0.05),
+          lambda r, c: float(np.mean(r[f"{DQN} estimated/earned"]) - np.mean(r[f"{DOUBLE} estimated/earned"])),
+          ">", 0.05),
     Claim("lesson05", LESSON_05, "assert abs(overestimate[double].mean() - 1) < 0.15",
           "Double DQN: |mean estimated / earned - 1|",
           lambda r, c: float(abs(np.mean(r[f"{DOUBLE} estimated/earned"]) - 1)), "<", 0.15),
@@ -437,7 +442,8 @@ CLAIMS: list[Claim] = [
     Claim("lesson06", LESSON_06, 'seed_mean(outside, "raw rewards") > 0.40', "raw: mean share of TD errors beyond 1",
           _mean("outside raw"), ">", 0.40),
     Claim("lesson06", LESSON_06, 'assert abs(seed_mean(estimate, "rewards x 0.1") - 1) < 0.10',
-          "rewards x 0.1: |mean value of a day / truth - 1|", lambda r, c: float(abs(np.mean(r["estimate scaled"]) - 1)),
+          "rewards x 0.1: |mean value of a day / truth - 1|",
+          lambda r, c: float(abs(np.mean(r["estimate scaled"]) - 1)),
           "<", 0.10),
     Claim("lesson06", LESSON_06, 'seed_mean(estimate, "raw rewards") < 0.85', "raw: mean value of a day / truth",
           _mean("estimate raw"), "<", 0.85),
@@ -480,7 +486,8 @@ CLAIMS: list[Claim] = [
     # ---- the tests ---------------------------------------------------------------------------------
     Claim("test_dqn", TEST_DQN, "assert ratio >= 1.10", "default DQN, 8,000 steps: worst seed / oracle",
           _min("ratio"), ">=", 1.10),
-    Claim("test_tabular", TEST_TABULAR, "assert fraction >= 0.95, f\"Q-learning's", "SessionRetention, 2,000: worst seed",
+    Claim("test_tabular", TEST_TABULAR, "assert fraction >= 0.95, f\"Q-learning's",
+          "SessionRetention, 2,000: worst seed",
           _min("sr q-learning 2000"), ">=", 0.95),
     Claim("test_tabular", TEST_TABULAR, "assert fraction >= 0.95, f\"Q-learning's", "AdPacing, 8,000: worst seed",
           _min("ap q-learning 8000"), ">=", 0.95),
@@ -613,7 +620,8 @@ def _backend() -> str:
 
 def _markdown(header: str, rows: list[tuple[Claim, dict]]) -> str:
     lines = [f"_{header}_", "",
-             "| where | claim (quantity over a set of seeds) | seeds per set | asserted | worst | 5th pct | median | passes |",
+             "| where | claim (quantity over a set of seeds) | seeds per set | asserted | worst | 5th pct | median "
+             "| passes |",
              "|---|---|---|---|---|---|---|---|"]
     for claim, row in rows:
         what = claim.what.replace("|", "\\|")  # a bar inside a cell would end it

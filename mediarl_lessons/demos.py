@@ -70,7 +70,7 @@ def tabular_baselines(env_id: str, *, gamma: float, training_episodes: int, seed
         if table is None:
             rng = agent_rng(seed)
             n_actions = R.shape[1]
-            act = lambda obs, info: int(rng.integers(n_actions))  # noqa: E731
+            act = lambda obs, info, rng=rng, n_actions=n_actions: int(rng.integers(n_actions))  # noqa: E731
         else:
             act = lambda obs, info, table=table: int(table[obs])  # noqa: E731
         returns[name] = evaluate_policy(env, act, episodes=episodes, seed=seed)
@@ -217,7 +217,8 @@ SCENARIOS: dict[str, Scenario] = {
         run=news_feed,
     ),
     "session-retention": Scenario(
-        description="clickbait vs quality on SessionRetention-v0 (learners: 2000 training sessions); return = clicks per session",
+        description="clickbait vs quality on SessionRetention-v0 (learners: 2000 training sessions); "
+                    "return = clicks per session",
         default_episodes=1000,
         run=lambda seed, episodes: tabular_baselines(
             "mediarl/SessionRetention-v0", gamma=mdp.SESSION_RETENTION_GAMMA, training_episodes=2_000,

@@ -75,7 +75,8 @@ def test_outputs_cleared_and_instructor_cells_dropped() -> None:
 # ---------------------------------------------------------------------------------------------
 # build-exercises [--check]
 # ---------------------------------------------------------------------------------------------
-def test_committed_exercises_are_up_to_date(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_committed_exercises_are_up_to_date(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["build-exercises", "--check"]) == 0, capsys.readouterr().err
     assert EXERCISES, "no exercise notebooks generated yet"

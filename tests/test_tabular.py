@@ -304,7 +304,7 @@ def test_sarsa_chooses_the_next_action_before_the_update_and_takes_it():
 
 
 # ---- learning the course's environments ---------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dp_reference(env_id: str, gamma: float) -> tuple:
     """The exact model, the start distribution and the DP-optimal start value (computed once)."""
     env = gym.make(env_id)

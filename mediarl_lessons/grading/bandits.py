@@ -158,7 +158,8 @@ def _running_mean_case(rewards: tuple[float, ...]) -> Case:
                 wrong_value = observe(wrong)
         except ZeroDivisionError:
             continue
-        mistakes.append(Mistake(hint, lambda got, wrong_value=wrong_value: math.isclose(got, wrong_value, rel_tol=1e-7)))
+        mistakes.append(Mistake(hint, lambda got, wrong_value=wrong_value:
+                                math.isclose(got, wrong_value, rel_tol=1e-7)))
     return Case(f"running estimate over {len(rewards)} random rewards = their mean", observe, expected,
                 lambda got, exp: math.isclose(got, exp, rel_tol=1e-7, abs_tol=1e-9), mistakes,
                 f"{expected:.6g}", lambda got: f"{got:.6g}", "the new estimate is q + (reward - q) / n")
@@ -306,7 +307,8 @@ def thompson_bernoulli_cases(rng: np.random.Generator) -> list[Case]:
         if (s > 0).all() and (f > 0).all():
             wrong.append(("forgot the uniform prior? Draw from Beta(1 + successes, 1 + failures), not Beta(s, f)",
                           argmax_probabilities(s, f)))
-        return draw_case(name, lambda func, generator: func(s.copy(), f.copy(), generator), argmax_probabilities(1 + s, 1 + f),
+        return draw_case(name, lambda func, generator: func(s.copy(), f.copy(), generator),
+                         argmax_probabilities(1 + s, 1 + f),
                          seed=int(rng.integers(2**32)), wrong_probabilities=wrong,
                          fallback_hint="draw theta_a ~ Beta(1 + s_a, 1 + f_a) for every arm with rng.beta, "
                                        "return the argmax")

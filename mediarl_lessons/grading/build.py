@@ -48,7 +48,8 @@ def strip_solutions(source: str, stub: tuple[str, ...] = CODE_STUB, *, where: st
         marker = line.strip()
         if marker == BEGIN:
             if begin_line is not None:
-                raise SolutionFormatError(f"{where}, line {number}: {BEGIN} inside the region opened on line {begin_line}")
+                raise SolutionFormatError(f"{where}, line {number}: {BEGIN} inside the region opened on "
+                                          f"line {begin_line}")
             begin_line = number
             indent = line[: len(line) - len(line.lstrip())]
             kept.extend(indent + stub_line for stub_line in stub)

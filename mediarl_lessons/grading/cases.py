@@ -174,8 +174,9 @@ def draw_case(name: str, draw: Callable[[Callable[..., Any], np.random.Generator
             return f"returned {got[1]}, not an arm index in [0, {n_arms - 1}]"
         return f"frequencies {describe(np.asarray(got) / n_draws, 52)}"
 
-    mistakes = [Mistake(hint, lambda got, wrong=np.asarray(wrong, dtype=np.float64): agrees(got, wrong))
-                for hint, wrong in wrong_probabilities if not np.allclose(wrong, probabilities, atol=1e-3)]
+    wrong_arrays = [(hint, np.asarray(wrong, dtype=np.float64)) for hint, wrong in wrong_probabilities]
+    mistakes = [Mistake(hint, lambda got, wrong=wrong: agrees(got, wrong))
+                for hint, wrong in wrong_arrays if not np.allclose(wrong, probabilities, atol=1e-3)]
     mistakes.append(Mistake(f"return one arm index, an int in [0, {n_arms - 1}]", lambda got: isinstance(got, tuple)))
     return Case(name, observe, probabilities, agrees, mistakes,
                 f"probabilities {describe(probabilities, 50)} ({n_draws} draws)", show, fallback_hint)

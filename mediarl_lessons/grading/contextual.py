@@ -248,7 +248,8 @@ def ips_estimate_cases(rng: np.random.Generator) -> list[Case]:
 
     n = int(rng.integers(20, 60))
     return [
-        case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]), np.array([0.3, 0.5, 0.4, 0.6]))),
+        case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]),
+                          np.array([0.3, 0.5, 0.4, 0.6]))),
         case(RARE_CASE, RARE_LOGS, "large weights are right: mean(rewards * target_probs / logging_probs), "
                                    "with no cap on the weights"),
         case(f"random: {n} events", _logs(rng, n)),
@@ -272,7 +273,8 @@ def snips_estimate_cases(rng: np.random.Generator) -> list[Case]:
     not_nan = Mistake(NO_OVERLAP_HINT,
                       lambda got: np.asarray(got, dtype=float).size == 1 and not math.isnan(float(got)))
     return [
-        case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]), np.array([0.3, 0.5, 0.4, 0.6]))),
+        case("4 events", (np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.5, 0.2, 0.6]),
+                          np.array([0.3, 0.5, 0.4, 0.6]))),
         case(RARE_CASE, RARE_LOGS, fallback_hint=f"large weights are right: {fallback}, with no cap on them"),
         case("the target never takes a logged action: nan", NO_OVERLAP_LOGS, predicates=[not_nan],
              fallback_hint=NO_OVERLAP_HINT),

@@ -153,7 +153,8 @@ def expected_sarsa_update_cases(rng: np.random.Generator) -> list[Case]:
                 ("greedy mass not split over ties? The 1 - epsilon is shared by the tied best actions, not given to "
                  "each", wrong_expected_sarsa_full_mass_per_tie),
                 ("every action also gets epsilon / K, the greedy one included: "
-                 "E = epsilon * mean(Q[s_next]) + (1 - epsilon) * max(Q[s_next])", wrong_expected_sarsa_no_epsilon_share),
+                 "E = epsilon * mean(Q[s_next]) + (1 - epsilon) * max(Q[s_next])",
+                 wrong_expected_sarsa_no_epsilon_share),
                 ("the uniform mean? Weight by the epsilon-greedy probabilities", wrong_expected_sarsa_plain_mean),
                 ("that is Q-learning's target (max); Expected SARSA takes the expectation under epsilon-greedy",
                  lambda Q, s, a, r, s_next, terminated, alpha, gamma, epsilon:

@@ -137,10 +137,11 @@ def start_lab(workdir: Path, notebooks: Path) -> LabServer:
         try:
             server.api("GET", "/api/status")
             return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             if time.monotonic() > deadline:
                 stop_lab(server)
-                raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT_S} s:\n{server.log_tail()}")
+                raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT_S} s:\n{server.log_tail()}"
+                                   ) from error
             time.sleep(0.25)
 
 
