@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dis
 import functools
 import importlib
 import json
@@ -360,9 +361,10 @@ _ABSENT = object()
 def reference_use(obj: Any, references: Sequence[Any]) -> bool:
     """Whether ``obj`` is one of ``references``, subclasses one, or refers to one in its code.
 
-    Follows what a function's code names (globals, attributes of modules, closures, defaults)
-    and, for a class, its bases and methods, through the learner's own helpers. A student
-    who pastes the reference's source is not caught here: that is copying, not grading.
+    Follows what a function's code names (globals, attributes of modules, modules it imports
+    itself, closures, defaults) and, for a class, its bases and methods, through the learner's
+    own helpers. A student who pastes the reference's source is not caught here: that is
+    copying, not grading.
     """
     if not references:
         return False
@@ -396,6 +398,8 @@ def _refers(obj: Any, references: tuple[Any, ...], seen: set[int], depth: int) -
     names = _code_names(obj.__code__)
     namespace = obj.__globals__
     values = [namespace[n] for n in names if n in namespace]
+    # modules imported inside the function (`from mediarl_lessons.mdp import value_iteration`)
+    values += [sys.modules[module] for module in _imported_modules(obj.__code__) if module in sys.modules]
     values += [cell.cell_contents for cell in obj.__closure__ or () if _has_contents(cell)]
     values += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
     for value in values:
@@ -444,6 +448,15 @@ def _code_names(code: types.CodeType) -> set[str]:
         if isinstance(constant, types.CodeType):
             names |= _code_names(constant)
     return names
+
+
+def _imported_modules(code: types.CodeType) -> set[str]:
+    """The modules that ``import`` statements in the code (nested functions included) name."""
+    modules = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname == "IMPORT_NAME"}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            modules |= _imported_modules(constant)
+    return modules
 
 
 def _names_in(obj: Any) -> set[str]:

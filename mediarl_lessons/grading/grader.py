@@ -185,6 +185,8 @@ def grade_submission(path: Path, exercise: str, *, seed: int, timeout: float, st
         return SubmissionResult(student, exercise, "error", message=f"syntax error on line {error.lineno}: {error.msg}")
     except (ValueError, OSError) as error:
         return SubmissionResult(student, exercise, "error", message=str(error))
+    except (RecursionError, MemoryError):  # absurdly nested code or JSON: the file's fault, not the grader's
+        return SubmissionResult(student, exercise, "error", message="nested too deeply to be read; not graded")
     lines, stopped, stderr = _run_sandbox(batch, extraction)
     return _judge(student, batch, extraction, lines, stopped, stderr)
 
@@ -428,7 +430,8 @@ def to_table(results: list[SubmissionResult]) -> str:
 
 def feedback_name(student: str) -> str:
     """A safe file name for a student's feedback file (no folders, no hidden files)."""
-    safe = "".join(char if char.isalnum() or char in "-_.@" else "_" for char in one_line(student)).lstrip(".")
+    # no leading "." (hidden) or "-" (read as an option by the commands that mail or copy it)
+    safe = "".join(char if char.isalnum() or char in "-_.@" else "_" for char in one_line(student)).lstrip(".-")
     return (safe or "student")[:100] + ".txt"
 
 

@@ -76,7 +76,9 @@ def available() -> bool:
 
 
 def _isolation() -> list[str]:
-    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # --as-pid-1: the worker is the namespace's process 1, so no bwrap process inside holds the
+    # result stream (the worker's standard output) where the submission could open it in /proc/1/fd.
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--as-pid-1"]
 
 
 def _readable_paths() -> list[str]:
@@ -107,6 +109,8 @@ def command(job_path: str, work: str) -> tuple[list[str], dict[str, str]]:
         argv += ["--ro-bind", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
              "--dir", "/grading", "--ro-bind", job_path, "/grading/job", "--chdir", "/tmp",
+             # bwrap's own root and /dev are unlimited tmpfs: read-only, /tmp is the only writable place
+             "--remount-ro", "/dev", "--remount-ro", "/",
              "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]

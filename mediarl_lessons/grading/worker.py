@@ -72,6 +72,20 @@ def _processes_of_this_user() -> int:
     return count
 
 
+def forbid_inspection() -> None:
+    """Make this process not dumpable (Linux): its children, which run the submission, can then
+    neither open its file descriptors through ``/proc/<pid>/fd`` (the result stream among them)
+    nor ptrace it, so they cannot write a single line of the results."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # prctl(PR_SET_DUMPABLE, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_function(job: dict[str, Any], index: int) -> dict[str, Any]:
     """In the child: execute the statements, observe one function; a JSON-able result."""
     from mediarl_lessons.grading.core import observe_function
@@ -168,6 +182,7 @@ def main(argv: list[str]) -> int:
     with open(job_path, "rb") as file:
         job = pickle.load(file)  # written by the grader, read before any submission code exists here
     set_limits(job["seconds"])
+    forbid_inspection()
     results = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever the submission prints goes to standard error
     sys.stdout = sys.stderr
