@@ -517,7 +517,8 @@ def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma)
     return rewards + gamma * (1 - terminated) * next_q_online.gather(1, best).squeeze(1)
 """),
     wrong("05_dqn", "dqn_loss", "gradient reached target_net", TORCH + loss(
-        "    with torch.no_grad():\n        next_q = target_net(next_obs)", "    if True:\n        next_q = target_net(next_obs)")),
+        "    with torch.no_grad():\n        next_q = target_net(next_obs)",
+        "    if True:\n        next_q = target_net(next_obs)")),
     wrong("05_dqn", "dqn_loss", "a gradient flowed through the targets into q_net", TORCH + """
 def dqn_loss(q_net, target_net, batch, gamma, double=False):   # no torch.no_grad(), no detach
     next_q = target_net(batch.next_obs)

@@ -298,3 +298,32 @@ def test_the_seed_is_never_visible_to_the_submission(tmp_path: Path) -> None:
         assert main(["grade", "01_bandits", str(tmp_path), "--json", "--seed", str(SEEN_SEED)]) == 0
     (row,) = json.loads(out.getvalue())
     assert _points(row)["sample_average"] == 1.0, row
+
+
+STATIC_CASES = {
+    "wrapper": ("from mediarl_lessons import mdp\ndef value_iteration(P, R, g, tol=1e-8):\n"
+                "    return mdp.value_iteration(P, R, g, tol)\n", "reference"),
+    "dotted": ("import mediarl_lessons.mdp\ndef value_iteration(P, R, g, tol=1e-8):\n"
+               "    return mediarl_lessons.mdp.value_iteration(P, R, g, tol)\n", "reference"),
+    "imported": ("from mediarl_lessons.mdp import value_iteration\n", "reference"),
+    "inside": ("def value_iteration(P, R, g, tol=1e-8):\n    from mediarl_lessons.mdp import value_iteration as v\n"
+               "    return v(P, R, g, tol)\n", "reference"),
+    "helper": ("import mediarl_lessons.mdp as m\ndef h(*a):\n    return m.value_iteration(*a)\n"
+               "def value_iteration(P, R, g, tol=1e-8):\n    return h(P, R, g, tol)\n", "reference"),
+    "patches the checks": ("def value_iteration(P, R, g, tol=1e-8, _=__import__('mediarl_lessons.grading.core')):\n"
+                           "    return None\n", "grader"),
+    "uses another reference": ("from mediarl_lessons import mdp\nimport numpy as np\n"
+                               "def value_iteration(P, R, g, tol=1e-8):\n"
+                               "    return mdp.q_from_v(P, R, np.zeros(len(R)), g).max(axis=1)\n", ""),
+}
+
+
+@pytest.mark.parametrize("label", list(STATIC_CASES))
+def test_the_grader_reads_reference_use_from_the_source_outside_the_sandbox(label: str) -> None:
+    # A submission can switch off any test that runs inside the sandbox; this one runs outside.
+    from mediarl_lessons.grading.extract import extract_source
+    from mediarl_lessons.grading.grader import static_reference_use
+
+    source, expected = STATIC_CASES[label]
+    extraction = extract_source(source, list(EXERCISES["03_dynamic_programming"]), notebook=False)
+    assert static_reference_use(extraction, "03_dynamic_programming", "value_iteration") == expected

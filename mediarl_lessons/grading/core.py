@@ -168,8 +168,9 @@ class CheckResult:
         if self.status in ("not attempted", "error") or not self.cases:
             return self.message
         lines = [f"note: {self.notes}"] if self.notes and not self.passed else []
-        lines += [f"{case.name}: expected {case.expected}, got {case.got}" + (f" -- hint: {case.hint}" if case.hint else "")
-                 for case in self.cases if not case.passed]
+        lines += [f"{case.name}: expected {case.expected}, got {case.got}"
+                  + (f" -- hint: {case.hint}" if case.hint else "")
+                  for case in self.cases if not case.passed]
         return "\n".join(lines) if any(not case.passed for case in self.cases) else "all cases passed"
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,7 +206,9 @@ def register(exercise: str, name: str, *, error_hint: Callable[[BaseException], 
              ) -> Callable[[Callable[[np.random.Generator], list[Case]]], Callable[[np.random.Generator], list[Case]]]:
     """Decorator: register ``make_cases(rng) -> list[Case]`` as the check of ``exercise/name``."""
 
-    def decorator(make_cases: Callable[[np.random.Generator], list[Case]]) -> Callable[[np.random.Generator], list[Case]]:
+    MakeCases = Callable[[np.random.Generator], list[Case]]
+
+    def decorator(make_cases: MakeCases) -> MakeCases:
         REGISTRY.setdefault(exercise, {})[name] = FunctionCheck(
             exercise, name, make_cases, error_hint if error_hint is not None else (lambda error: ""))
         return make_cases
@@ -473,8 +476,9 @@ def _names_in(obj: Any) -> set[str]:
 
 
 def _has_contents(cell: Any) -> bool:
+    """Whether a closure cell holds a value yet (an empty one raises ValueError when read)."""
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:
         return False
     return True
@@ -514,7 +518,8 @@ def judge_function(check: FunctionCheck, cases: Sequence[Case], result: Any, *, 
     """Judge what :func:`observe_function` returned for one function (as plain data, untrusted).
 
     ``result`` is a list of case records, or one of ``"not attempted"``, ``"missing"``,
-    ``"reference"``, ``"timeout"`` and ``"crashed"``; anything malformed scores 0 with a message.
+    ``"reference"``, ``"grader"``, ``"timeout"`` and ``"crashed"``; anything malformed scores 0
+    with a message.
     """
     exercise, name = check.exercise, check.name
     if result == "missing":
@@ -525,6 +530,9 @@ def judge_function(check: FunctionCheck, cases: Sequence[Case], result: Any, *, 
     if result == "reference":
         return CheckResult(exercise, name, "failed", message=f"{name}: it is, calls or subclasses the course's own "
                                                              "reference implementation; write it yourself (0 points)")
+    if result == "grader":
+        return CheckResult(exercise, name, "failed", message=f"{name}: its code imports mediarl_lessons.grading, the "
+                                                             "checks themselves (0 points)")
     if result == "timeout":
         limit = f" in {timeout:g} s" if timeout else ""
         return CheckResult(exercise, name, "failed", message=f"{name}: did not finish{limit} (an endless loop?)")

@@ -19,6 +19,7 @@ submission gets exactly one row, whatever it does; a row's ``message`` says what
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -37,7 +38,8 @@ from typing import Any
 import cloudpickle
 
 from mediarl_lessons.grading import sandbox
-from mediarl_lessons.grading.core import REGISTRY, Case, CheckResult, build_cases, checked_with, judge_function
+from mediarl_lessons.grading.core import (REFERENCES, REGISTRY, Case, CheckResult, build_cases, checked_with,
+                                         judge_function)
 from mediarl_lessons.grading.extract import Extraction, extract
 from mediarl_lessons.grading.records import MalformedRecord, loads
 
@@ -275,6 +277,9 @@ def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str],
     checks = []
     for name in names:
         result = results.setdefault(name, "timeout" if stopped == "timeout" else "crashed")
+        flagged = static_reference_use(extraction, exercise, name)
+        if flagged and name in extraction.found:
+            result = results[name] = flagged  # read here, outside the sandbox: nothing inside can hide it
         if name not in extraction.found and result not in ("timeout", "crashed"):
             result = "missing"
         checks.append(judge_function(REGISTRY[exercise][name], batch.cases[name], result))
@@ -303,6 +308,62 @@ def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str],
     if not sandbox.available():
         message.append(sandbox.NO_SANDBOX)
     return SubmissionResult(student, exercise, status, checks, "; ".join(part for part in message if part))
+
+
+def static_reference_use(extraction: Extraction, exercise: str, name: str) -> str:
+    """``"reference"`` or ``"grader"`` when the code ``name`` needs names its own reference or the checks.
+
+    Read from the source in the grader's process, so that a submission cannot switch the test off
+    from inside the sandbox (where the same test runs on the live objects). It sees imports
+    (``from mediarl_lessons.mdp import value_iteration``, inside a function too) and attributes of
+    imported modules (``mdp.value_iteration``, ``mediarl_lessons.mdp.value_iteration``).
+    """
+    wanted = {tuple(spec.split(":")) for spec in REFERENCES.get(exercise, {}).get(name, ())}
+    nodes: list[ast.AST] = []
+    for index in sorted(extraction.needs.get(name, ())):
+        try:
+            nodes += ast.walk(ast.parse(extraction.chunks[index].source))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    aliases: dict[str, str] = {}  # a name bound by an import -> the module or object it stands for
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("mediarl_lessons.grading"):
+                    return "grader"
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
+                    alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}".startswith("mediarl_lessons.grading"):
+                    return "grader"
+                if (node.module, alias.name) in wanted:
+                    return "reference"
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Constant) and str(node.value).startswith("mediarl_lessons.grading"):
+            return "grader"  # __import__("mediarl_lessons.grading...") and the like
+    for node in nodes:
+        dotted = _dotted(node) if isinstance(node, ast.Attribute) else None
+        if dotted is None:
+            continue
+        root, _, rest = dotted.partition(".")
+        path = f"{aliases.get(root, root)}.{rest}"
+        if path.startswith("mediarl_lessons.grading"):
+            return "grader"
+        if tuple(path.rsplit(".", 1)) in wanted:
+            return "reference"
+    return ""
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for an attribute chain on a plain name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(parts)])
 
 
 def _function_result(record: dict[str, Any], failures: dict[int, tuple[str, str]]) -> Any:
