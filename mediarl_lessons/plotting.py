@@ -133,3 +133,36 @@ def plot_policy_returns(
         ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def plot_frames(
+    frames: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    *,
+    figsize: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """A row of an environment's pictures (``render_mode="rgb_array"`` frames), axes off.
+
+    ``frames`` are ``(H, W, 3)`` ``uint8`` arrays, shown left to right, each with its title
+    from ``titles`` (as many as frames) if given. The figure is 9 inches wide by default and
+    just tall enough for the frames. Returns the array of ``Axes``, one per frame.
+    """
+    frames = [np.asarray(frame) for frame in frames]
+    if not frames:
+        raise ValueError("plot_frames needs at least one frame")
+    for index, frame in enumerate(frames):
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"frames[{index}] must be an (H, W, 3) uint8 picture, got shape {frame.shape} "
+                             f"and dtype {frame.dtype}")
+    if titles is not None and len(titles) != len(frames):
+        raise ValueError(f"got {len(titles)} titles for {len(frames)} frames")
+    if figsize is None:
+        height, width = frames[0].shape[:2]
+        figsize = (9.0, 9.0 / len(frames) * height / width + (0.3 if titles else 0.0))
+    _, axes = plt.subplots(1, len(frames), figsize=figsize, layout="constrained", squeeze=False)
+    for index, (ax, frame) in enumerate(zip(axes[0], frames)):
+        ax.imshow(frame)
+        ax.set_axis_off()
+        if titles:
+            ax.set_title(titles[index], fontsize=9)
+    return axes[0]

@@ -52,6 +52,10 @@ MAX_RESULT_BYTES = 64 * 2**20
 GRACE = 5.0
 #: Suffixes of submissions (compared in lower case).
 SUFFIXES = (".ipynb", ".py")
+#: Held while parsing a submission. CPython 3.11's parser keeps its recursion depth in state shared
+#: by threads: a deeply nested submission parsed in one thread while another thread parses can
+#: make the other fail with "SystemError: AST constructor recursion depth mismatch".
+_PARSING = threading.Lock()
 
 
 @dataclass
@@ -182,15 +186,19 @@ def grade_submission(path: Path, exercise: str, *, seed: int, timeout: float, st
     batch = batch or Batch.prepare(exercise, seed, timeout)
     student = student if student is not None else path.stem
     try:
-        extraction = extract(path, list(REGISTRY[exercise]))
+        with _PARSING:
+            extraction = extract(path, list(REGISTRY[exercise]))
     except SyntaxError as error:
         return SubmissionResult(student, exercise, "error", message=f"syntax error on line {error.lineno}: {error.msg}")
     except (ValueError, OSError) as error:
         return SubmissionResult(student, exercise, "error", message=str(error))
     except (RecursionError, MemoryError):  # absurdly nested code or JSON: the file's fault, not the grader's
         return SubmissionResult(student, exercise, "error", message="nested too deeply to be read; not graded")
+    with _PARSING:  # what the source says, read here: reference use, the references standing in
+        flags = {name: static_reference_use(extraction, exercise, name) for name in REGISTRY[exercise]}
+        notes = {name: _note_of(batch, extraction, name) for name in REGISTRY[exercise]}
     lines, stopped, stderr = _run_sandbox(batch, extraction)
-    return _judge(student, batch, extraction, lines, stopped, stderr)
+    return _judge(student, batch, extraction, lines, stopped, stderr, flags, notes)
 
 
 def _run_sandbox(batch: Batch, extraction: Extraction) -> tuple[list[str], str, str]:
@@ -255,8 +263,8 @@ class _Reader(threading.Thread):
         return "" if self.overflow else self.data.decode("utf-8", "replace")
 
 
-def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str], stopped: str, stderr: str
-           ) -> SubmissionResult:
+def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str], stopped: str, stderr: str,
+           flags: dict[str, str], notes: dict[str, str]) -> SubmissionResult:
     """Validate the sandbox's lines and judge each function: always one row, never an exception."""
     exercise, names = batch.exercise, list(REGISTRY[batch.exercise])
     results: dict[str, Any] = {}
@@ -277,7 +285,7 @@ def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str],
     checks = []
     for name in names:
         result = results.setdefault(name, "timeout" if stopped == "timeout" else "crashed")
-        flagged = static_reference_use(extraction, exercise, name)
+        flagged = flags.get(name, "")
         if flagged and name in extraction.found:
             result = results[name] = flagged  # read here, outside the sandbox: nothing inside can hide it
         if name not in extraction.found and result not in ("timeout", "crashed"):
@@ -302,7 +310,7 @@ def _judge(student: str, batch: Batch, extraction: Extraction, lines: list[str],
                                                                     if needed_by else ""))
     for check in checks:
         if check.name in results and check.status in ("passed", "failed") and check.cases:
-            check.notes = _note_of(batch, extraction, check.name)
+            check.notes = notes.get(check.name, "")
     message.append(_not_attempted(checks))
     message.extend(extraction.notes)
     if not sandbox.available():
