@@ -268,7 +268,7 @@ def test_grade_usage_errors_exit_2_with_one_line(argv, expected, capsys: pytest.
 
 SEEN_SEED = 987654321
 LOOKS_FOR_THE_SEED = f'''
-import glob, os
+import glob, os, sys
 
 NEEDLE = str({SEEN_SEED - 1} + 1)  # (the seed itself is not in the source, which the sandbox holds)
 
@@ -276,7 +276,9 @@ def sample_average(q, n, reward):
     # Everything a submission could read looking for the grader's seed: command lines and
     # environments of every visible process, its job file, every file it can reach in /tmp.
     places = glob.glob("/proc/*/cmdline") + glob.glob("/proc/*/environ") + glob.glob("/grading/*")
-    places += [os.path.join(d, f) for d, _, files in os.walk("/tmp") for f in files]
+    installed = tuple(os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(np.__file__)))
+    places += [os.path.join(d, f) for d, _, files in os.walk("/tmp") for f in files
+               if not os.path.realpath(d).startswith(installed)]  # (Python may live in /tmp, read-only)
     for place in places:
         try:
             with open(place, "rb") as file:

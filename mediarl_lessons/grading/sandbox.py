@@ -94,20 +94,22 @@ def _readable_paths() -> list[str]:
 
 def command(job_path: str, work: str) -> tuple[list[str], dict[str, str]]:
     """``(argv, environment)`` that run the worker on ``job_path``; ``work`` is its folder without a sandbox."""
-    python = [sys.executable, "-I", "-m",
-              "mediarl_lessons.grading.worker"]
+    python = [sys.executable, "-I", "-m", "mediarl_lessons.grading.worker"]
     program = bubblewrap()
     if program is None:
         env = {**ENVIRONMENT, "PATH": os.defpath, "HOME": work, "TMPDIR": work, "TEMP": work, "TMP": work}
         if "SYSTEMROOT" in os.environ:  # Windows cannot start Python without it
             env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
         return [*python, job_path], env
-    argv = [program, *_isolation(), "--clearenv", "--hostname", "sandbox"]
+    # The private /tmp first: Python or the course may live under /tmp (a clone in a temporary
+    # folder), and their read-only binds must land on top of it, not be hidden by it.
+    argv = [program, *_isolation(), "--clearenv", "--hostname", "sandbox",
+            "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
     for path in SYSTEM_PATHS:
         argv += ["--ro-bind-try", path, path]
     for path in _readable_paths():
         argv += ["--ro-bind", path, path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
+    argv += ["--proc", "/proc", "--dev", "/dev",
              "--dir", "/grading", "--ro-bind", job_path, "/grading/job", "--chdir", "/tmp",
              # bwrap's own root and /dev are unlimited tmpfs: read-only, /tmp is the only writable place
              "--remount-ro", "/dev", "--remount-ro", "/",
