@@ -281,7 +281,7 @@ def test_dqn(seeds: list[int]) -> tuple[list[dict], dict]:
     from mediarl_lessons import agent_rng
     from mediarl_lessons.agents.dqn import DQNAgent, DQNSettings
     from mediarl_lessons.agents.dqn_together import train_together
-    from mediarl_lessons.experiments import evaluate_policy
+    from mediarl_lessons.evaluation import evaluate_policy
 
     ns = load_definitions(TEST_DQN, imports=False)
     env = gym.make("mediarl/InterestFeed-v0")

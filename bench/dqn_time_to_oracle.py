@@ -25,7 +25,7 @@ import numpy as np
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons.agents.dqn import DQNAgent, DQNSettings
 from mediarl_lessons.envs.interest_feed import myopic_oracle_policy
-from mediarl_lessons.experiments import evaluate_policy
+from mediarl_lessons.evaluation import evaluate_policy
 
 ENV_ID = "mediarl/InterestFeed-v0"
 #: The claim's evaluation, as in tests/test_dqn.py: evaluation i plays sessions s + j, j < 100.

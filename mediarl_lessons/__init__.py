@@ -9,7 +9,9 @@ Importing the package registers the course environments with Gymnasium::
 
 The lessons live in ``notebooks/``; this package holds what they share: environments
 (:mod:`mediarl_lessons.envs`), reference agents (:mod:`mediarl_lessons.agents`), exact
-models and dynamic programming (:mod:`mediarl_lessons.mdp`), plots, widgets and grading.
+models and dynamic programming (:mod:`mediarl_lessons.mdp`), the seeded evaluation of a
+policy (:mod:`mediarl_lessons.evaluation`), plots, widgets and grading.
+``docs/architecture.md`` maps the modules and which way their imports go.
 """
 
 from __future__ import annotations

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 from mediarl_lessons import mdp
 from mediarl_lessons.agents.bandits import (BanditAgent, EpsilonGreedy, LinUCB, ThompsonBernoulli, UCB1)
-from mediarl_lessons.agents.tabular import ExpectedSarsa, QLearning, Sarsa
-from mediarl_lessons.experiments import evaluate_policy, run_bandit_env
+from mediarl_lessons.agents.tabular import ExpectedSarsa, QLearning, Sarsa, TabularAgent, TrainingLog
+from mediarl_lessons.evaluation import evaluate_policy
+from mediarl_lessons.experiments import run_bandit_env
 from mediarl_lessons.seeding import agent_rng
 
 
@@ -42,25 +44,47 @@ class Scenario:
     comparisons: tuple[tuple[str, str], ...] = ()
 
 
+#: The TD learners of lesson 04 and of the tabular demos, under the names their results go by.
+TD_LEARNERS: dict[str, type[TabularAgent]] = {"q_learning": QLearning, "sarsa": Sarsa, "expected_sarsa": ExpectedSarsa}
+
+
+class TrainedLearner(NamedTuple):
+    """A TD learner after training, and the log of its training episodes."""
+
+    agent: TabularAgent
+    log: TrainingLog
+
+
+def train_td_learners(env: gym.Env, *, gamma: float, training_episodes: int,
+                      seed: int) -> dict[str, TrainedLearner]:
+    """Q-learning, SARSA and Expected SARSA (:data:`TD_LEARNERS`), each trained on ``env``.
+
+    Each learner has the default settings and draws from its own ``agent_rng(seed)``, never
+    from the environment's stream (its first ``env.reset`` is seeded from that generator),
+    so the run ``seed`` fixes everything, whichever learners are trained and in whatever
+    order. Lesson 04 calls this once per seed.
+    """
+    trained = {}
+    for name, agent_class in TD_LEARNERS.items():
+        agent = agent_class.from_env(env, gamma=gamma, seed=agent_rng(seed))
+        trained[name] = TrainedLearner(agent, agent.train(env, training_episodes))
+    return trained
+
+
 def tabular_baselines(env_id: str, *, gamma: float, training_episodes: int, seed: int,
                       episodes: int) -> dict[str, np.ndarray]:
     """Random, myopic, every constant action, three TD learners and the DP optimum.
 
-    The learners (Q-learning, SARSA, Expected SARSA, default settings, each drawing from
-    ``agent_rng(seed)``) train for ``training_episodes`` episodes; then their greedy policies
-    are evaluated like the fixed policies, on the same episode seeds. The random policy draws
-    from ``agent_rng(seed)`` too.
+    The learners (:func:`train_td_learners`, each drawing from ``agent_rng(seed)``) train for
+    ``training_episodes`` episodes; then their greedy policies are evaluated like the fixed
+    policies, on the same episode seeds. The random policy draws from ``agent_rng(seed)`` too.
     """
     env = gym.make(env_id)
     P, R = mdp.model_from_env(env)
     _, optimal = mdp.value_iteration(P, R, gamma)
     reference = mdp.reference_policies(R, optimal, env.unwrapped.action_names)
-    learners = {"q_learning": QLearning, "sarsa": Sarsa, "expected_sarsa": ExpectedSarsa}
-    learned = {}
-    for name, agent_class in learners.items():
-        agent = agent_class.from_env(env, gamma=gamma, seed=agent_rng(seed))
-        agent.train(env, training_episodes)
-        learned[name] = agent.greedy_policy()
+    learned = {name: trained.agent.greedy_policy() for name, trained in
+               train_td_learners(env, gamma=gamma, training_episodes=training_episodes, seed=seed).items()}
     # Table order: the weakest ideas first, the optimum last.
     policies = {"random": None, **{k: v for k, v in reference.items() if k != "optimal"}, **learned,
                 "optimal": reference["optimal"]}

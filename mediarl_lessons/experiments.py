@@ -1,16 +1,17 @@
-"""Run loops: agents against environments, with the oracle quantities recorded for plots.
+"""The bandit runs of lessons 01 and 02: a bandit agent against a bandit, oracle quantities recorded.
 
 - :func:`run_testbed`: a vectorised bandit agent on a :class:`BanditTestbed`, thousands of
   runs at once (Sutton & Barto's Fig. 2.2 in about a second); returns per-step curves with
   standard errors for bands.
 - :func:`run_bandit_env`: one bandit agent on one Gymnasium bandit environment
   (`LiveChannels-v0`, `NewsFeed-v0`), recording reward, regret and optimality per step.
-- :func:`evaluate_policy`: the undiscounted return of a fixed policy over seeded episodes.
+
+The return of a fixed policy over seeded episodes, which every agent and demo uses, is
+:func:`mediarl_lessons.evaluation.evaluate_policy`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from mediarl_lessons._validation import check_int
 from mediarl_lessons.agents.bandits import BanditAgent
 from mediarl_lessons.envs.live_channels import BanditTestbed
 
-__all__ = ["BanditRun", "TestbedResult", "evaluate_policy", "run_bandit_env", "run_testbed"]
+__all__ = ["BanditRun", "TestbedResult", "run_bandit_env", "run_testbed"]
 
 
 @dataclass(frozen=True)
@@ -191,34 +192,3 @@ def run_bandit_env(
         obs = next_obs
     return BanditRun(actions=actions, rewards=rewards, regret=regret, optimal=regret == 0.0)
 
-
-def evaluate_policy(
-    env: gym.Env,
-    policy: Callable[[Any, dict[str, Any]], Any],
-    *,
-    episodes: int,
-    seed: int = 0,
-    max_steps: int | None = None,
-) -> np.ndarray:
-    """The undiscounted return of each of ``episodes`` episodes of a fixed policy.
-
-    ``policy(obs, info) -> action``. Episode ``i`` starts from ``env.reset(seed=seed + i)``,
-    so two policies evaluated with the same ``seed`` meet the same episode seeds (common
-    random numbers). An episode ends when the environment terminates or truncates it, or
-    after ``max_steps`` steps if given (needed for an environment without a time limit).
-    """
-    episodes = check_int("episodes", episodes, low=1)
-    seed = check_int("seed", seed, low=0)
-    if max_steps is not None:
-        max_steps = check_int("max_steps", max_steps, low=1)
-    returns = np.zeros(episodes)
-    for episode in range(episodes):
-        obs, info = env.reset(seed=seed + episode)
-        steps_taken = 0
-        done = False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(policy(obs, info))
-            returns[episode] += float(reward)
-            steps_taken += 1
-            done = terminated or truncated or (max_steps is not None and steps_taken >= max_steps)
-    return returns

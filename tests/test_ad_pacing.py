@@ -10,8 +10,8 @@ import pytest
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons import mdp
-from mediarl_lessons.experiments import evaluate_policy
 from mediarl_lessons.envs.ad_pacing import AdPacingEnv, AdPacingState
+from mediarl_lessons.evaluation import evaluate_policy
 
 GAMMA = mdp.AD_PACING_GAMMA  # 1.0: a finite day, values are expected clicks per day
 

@@ -10,8 +10,8 @@ import pytest
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons import mdp
-from mediarl_lessons.experiments import evaluate_policy
 from mediarl_lessons.envs.session_retention import CLICKBAIT, QUALITY, SessionRetentionEnv
+from mediarl_lessons.evaluation import evaluate_policy
 
 GAMMA = mdp.SESSION_RETENTION_GAMMA  # 1.0: every session ends, values are expected clicks per session
 

@@ -17,45 +17,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from mediarl_lessons.agents.bandits import (
-    BanditAgent,
-    EpsilonGreedy,
-    GradientBandit,
-    LinUCB,
-    OptimisticGreedy,
-    ThompsonBernoulli,
-    ThompsonGaussian,
-    UCB1,
-    epsilon_greedy,
-    gradient_bandit_update,
-    linucb_scores,
-    linucb_update,
-    random_argmax,
-    sample_average,
-    softmax,
-    thompson_bernoulli,
-    ucb_scores,
-)
-from mediarl_lessons.agents.tabular import (
-    ExpectedSarsa,
-    QLearning,
-    Sarsa,
-    TabularAgent,
-    TrainingLog,
-    expected_sarsa_update,
-    linear_schedule,
-    q_learning_update,
-    sarsa_update,
-)
+from mediarl_lessons.agents import bandits, tabular
+from mediarl_lessons.agents.bandits import *  # noqa: F403  (exactly bandits.__all__)
+from mediarl_lessons.agents.tabular import *  # noqa: F403  (exactly tabular.__all__)
 
-#: What ``mediarl_lessons.agents.dqn`` and ``dqn_together`` export, imported on first use (torch).
-_LAZY = {
-    **{name: "mediarl_lessons.agents.dqn" for name in (
+#: The public names of the torch modules, imported on first use by ``__getattr__`` below.
+#: They are each module's ``__all__``, which cannot be read here without importing torch:
+#: ``tests/test_layout.py`` checks that the two lists agree.
+_LAZY_NAMES: dict[str, tuple[str, ...]] = {
+    "mediarl_lessons.agents.dqn": (
         "ABLATIONS", "ABLATION_SETTINGS", "Batch", "DQNAgent", "DQNSettings", "DQNTrainingLog", "QNetwork",
         "ReplayBuffer", "TrainedDQN", "double_dqn_targets", "dqn_loss", "soft_update", "td_targets",
-        "train_and_evaluate")},
-    **{name: "mediarl_lessons.agents.dqn_together" for name in ("StackedQNetworks", "train_together")},
+        "train_and_evaluate"),
+    "mediarl_lessons.agents.dqn_together": ("StackedQNetworks", "train_together"),
 }
+_LAZY = {name: module for module, names in _LAZY_NAMES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
@@ -69,32 +45,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = [
-    *_LAZY,
-    "BanditAgent",
-    "EpsilonGreedy",
-    "GradientBandit",
-    "LinUCB",
-    "OptimisticGreedy",
-    "ThompsonBernoulli",
-    "ThompsonGaussian",
-    "UCB1",
-    "epsilon_greedy",
-    "gradient_bandit_update",
-    "linucb_scores",
-    "linucb_update",
-    "random_argmax",
-    "sample_average",
-    "softmax",
-    "thompson_bernoulli",
-    "ucb_scores",
-    "ExpectedSarsa",
-    "QLearning",
-    "Sarsa",
-    "TabularAgent",
-    "TrainingLog",
-    "expected_sarsa_update",
-    "linear_schedule",
-    "q_learning_update",
-    "sarsa_update",
-]
+__all__ = [*bandits.__all__, *tabular.__all__, *_LAZY]
