@@ -1,9 +1,13 @@
 """DQN (lesson 05): the exercise references by hand, the replay buffer, the settings, the
-training loop's bookkeeping, saving and loading, reproducibility, and the InterestFeed claim."""
+training loop's bookkeeping, gradient clipping and the target network, the fast acting path
+against the torch network, saving and loading, reproducibility (down to the last bit of a
+trained agent, on one machine), and the InterestFeed claim."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import types
 
 import gymnasium as gym
 import numpy as np
@@ -15,6 +19,7 @@ from torch import nn
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons import agent_rng
+from mediarl_lessons.agents import dqn
 from mediarl_lessons.agents.dqn import (
     ABLATIONS,
     Batch,
@@ -29,7 +34,8 @@ from mediarl_lessons.agents.dqn import (
     td_targets,
     train_and_evaluate,
 )
-from mediarl_lessons.experiments import evaluate_policy
+from mediarl_lessons.agents.dqn_fast import NumpyQNetworkMirror
+from mediarl_lessons.evaluation import evaluate_policy
 
 INTEREST_FEED = "mediarl/InterestFeed-v0"
 
@@ -276,7 +282,8 @@ def test_ablation_settings_switch_replay_and_target_network_off():
     assert (online.buffer_size, online.batch_size, online.uses_target_network) == (1, 1, False)
     agent = DQNAgent(3, 2, DQNSettings(**ABLATIONS["+ replay (no target)"]))
     assert agent.target_net is agent.q_net, "target_update=1: the online network makes its own targets"
-    assert DQNAgent(3, 2, DQNSettings(**ABLATIONS["+ target network (DQN)"])).target_net is not None
+    agent = DQNAgent(3, 2, DQNSettings(**ABLATIONS["+ target network (DQN)"]))
+    assert agent.target_net is not agent.q_net, "a target network of its own"
     assert [DQNSettings(**changes).double for changes in ABLATIONS.values()] == [False, False, False, True]
 
 
@@ -302,14 +309,83 @@ def test_act_is_greedy_by_default_and_validates():
         agent.act(np.zeros(5))
 
 
+
+def real_observations(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` observations of InterestFeed-v0 met by a random policy, float32 ``(n, 16)``."""
+    env = gym.make(INTEREST_FEED)
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    rows = []
+    while len(rows) < n:
+        rows.append(obs)
+        obs, _, terminated, truncated, _ = env.step(int(rng.integers(5)))
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return np.array(rows, dtype=np.float32)
+
+
+def assert_same_greedy_actions(fast: list[int], q_values: np.ndarray) -> None:
+    """The fast path's actions are the torch network's argmax, except (float rounding) where the
+    two best Q-values are equal to within 1e-5."""
+    top_two = np.sort(q_values, axis=1)[:, -2:]
+    margins = top_two[:, 1] - top_two[:, 0]
+    differ = np.flatnonzero(np.array(fast) != q_values.argmax(axis=1))
+    assert np.all(margins[differ] < 1e-5), f"the fast path disagrees with the torch network at {differ[:10]}"
+
+
+@pytest.mark.parametrize("hidden_sizes", [(128, 128), (32,), ()])
+def test_the_numpy_mirror_computes_the_q_networks_values(hidden_sizes):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        net = QNetwork(16, 5, hidden_sizes)
+    observations = np.concatenate([real_observations(1_500),
+                                   np.random.default_rng(1).normal(0.0, 3.0, (1_500, 16)).astype(np.float32)])
+    mirror = NumpyQNetworkMirror(net)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(observations)).numpy()
+    got = np.array([mirror.q_values(obs) for obs in observations])
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert_same_greedy_actions([mirror.greedy_action(obs) for obs in observations], expected)
+
+
+def test_the_agents_fast_greedy_action_agrees_with_its_q_network(trained_agent):
+    fresh = DQNAgent(16, 5, DQNSettings(), seed=0)
+    observations = real_observations(3_000, seed=2)
+    for agent in (fresh, trained_agent):
+        fast = agent._greedy_action_fast()
+        assert isinstance(fast.__self__, NumpyQNetworkMirror), "on the CPU the agent acts through the mirror"
+        with torch.no_grad():
+            q_values = agent.q_net(torch.from_numpy(observations)).numpy()
+        actions = [fast(obs) for obs in observations]
+        assert_same_greedy_actions(actions, q_values)
+        assert_same_greedy_actions([agent.greedy_action(obs) for obs in observations], q_values)
+        assert [agent.act(obs) for obs in observations[:500]] == actions[:500], "act() is the fast path"
+
+
+def test_the_numpy_mirror_follows_every_gradient_step_and_refuses_other_networks():
+    env = gym.make(INTEREST_FEED)
+    agent = DQNAgent.from_env(env, dataclasses.replace(QUICK, learning_starts=10), seed=0)
+    mirror = NumpyQNetworkMirror(agent.q_net)  # made BEFORE training: it holds views, not copies
+    observations = real_observations(200)
+    before = np.array([mirror.q_values(obs) for obs in observations])
+    agent.train(env, 100, progress=False)
+    after = np.array([mirror.q_values(obs) for obs in observations])
+    assert not np.array_equal(before, after)
+    np.testing.assert_allclose(after, agent.q_values(observations), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="Linear layers with a ReLU"):
+        NumpyQNetworkMirror(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)))
+
+
 # ---- the training loop ----------------------------------------------------------------------------
 class Countdown(gym.Env):
-    """A tiny environment: observation [t], reward 1 a step; terminates at step `end`."""
+    """A tiny environment: observation [t], reward `reward` (1) a step; terminates at step `end`."""
 
-    def __init__(self, end: int = 10**9):
+    def __init__(self, end: int = 10**9, reward: float = 1.0):
         self.observation_space = spaces.Box(0.0, 1e9, (1,), np.float32)
         self.action_space = spaces.Discrete(2)
         self.end = end
+        self.reward = reward
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -318,7 +394,7 @@ class Countdown(gym.Env):
 
     def step(self, action):
         self.t += 1
-        return np.array([self.t], np.float32), 1.0, self.t >= self.end, False, {}
+        return np.array([self.t], np.float32), self.reward, self.t >= self.end, False, {}
 
 
 def test_training_stores_terminated_only_and_truncation_bootstraps():
@@ -379,6 +455,60 @@ def test_soft_target_update_follows_slowly():
     assert moved > 0 and gap > 0
 
 
+
+def same_weights(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+@pytest.mark.parametrize("target_update", [100, 0.05])
+def test_the_target_network_is_a_separate_copy_that_lags(target_update):
+    settings = dataclasses.replace(QUICK, learning_starts=10, target_update=target_update)
+    env = gym.make(INTEREST_FEED)
+    agent = DQNAgent.from_env(env, settings, seed=0)
+    # At the start: an exact copy, in tensors of its own, that the optimizer does not train.
+    assert agent.target_net is not agent.q_net and same_weights(agent.target_net, agent.q_net)
+    online_memory = {p.data_ptr() for p in agent.q_net.parameters()}
+    assert not online_memory & {p.data_ptr() for p in agent.target_net.parameters()}, "a copy, not a view"
+    optimized = {id(p) for group in agent.optimizer.param_groups for p in group["params"]}
+    assert optimized == {id(p) for p in agent.q_net.parameters()}
+    assert not any(p.requires_grad for p in agent.target_net.parameters())
+    start = [p.clone() for p in agent.target_net.parameters()]
+    agent.train(env, 60, progress=False)  # 26 gradient steps (steps 10, 12, ..., 60); no hard copy before 100
+    assert agent.gradient_steps == 26
+    assert not same_weights(agent.target_net, agent.q_net), "the target network lags behind the online one"
+    unchanged = all(torch.equal(p, s) for p, s in zip(agent.target_net.parameters(), start))
+    assert unchanged == (target_update == 100), "hard: untouched until the copy; soft: it moved a little"
+
+
+def global_norm(tensors: list[torch.Tensor]) -> float:
+    return float(torch.sqrt(sum((t.double() ** 2).sum() for t in tensors)))
+
+
+def test_gradient_clipping_bounds_the_gradient_adam_applies():
+    # One gradient step on a batch whose rewards are huge: the squared TD error's gradient is enormous.
+    def one_gradient_step(max_grad_norm: float | None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        settings = dataclasses.replace(QUICK, learning_starts=8, train_frequency=8, batch_size=8, huber=False,
+                                       max_grad_norm=max_grad_norm)
+        env = Countdown(reward=1e6)
+        agent = DQNAgent.from_env(env, settings, seed=0)
+        start = [p.detach().clone() for p in agent.q_net.parameters()]
+        agent.train(env, 8, progress=False)
+        assert agent.gradient_steps == 1
+        update = [p.detach() - s for p, s in zip(agent.q_net.parameters(), start)]
+        return update, [p.grad.clone() for p in agent.q_net.parameters()]  # the gradient Adam stepped with
+
+    clipped_update, clipped = one_gradient_step(10.0)
+    raw_update, raw = one_gradient_step(None)
+    raw_norm = global_norm(raw)
+    assert raw_norm > 1e4, "the test batch must produce a gradient far above max_grad_norm"
+    assert global_norm(clipped) <= 10.0 * (1 + 1e-5), "with max_grad_norm=10 the applied gradient has norm <= 10"
+    assert global_norm(clipped) == pytest.approx(10.0, rel=1e-4)
+    for c, r in zip(clipped, raw):  # clipping scales the whole gradient: its direction is kept
+        assert torch.allclose(c, r * (10.0 / raw_norm), rtol=1e-4, atol=1e-12)
+    assert any(not torch.equal(c, r) for c, r in zip(clipped_update, raw_update)), \
+        "the parameter updates with and without clipping must differ"
+
+
 def test_same_seed_same_results_bit_for_bit():
     env = gym.make(INTEREST_FEED)
     runs = []
@@ -390,6 +520,49 @@ def test_same_seed_same_results_bit_for_bit():
     assert all(torch.equal(x, y) for x, y in zip(a.q_net.state_dict().values(), b.q_net.state_dict().values()))
     assert np.array_equal(log_a.losses, log_b.losses) and np.array_equal(log_a.episode_returns, log_b.episode_returns)
     assert not torch.equal(a.q_net[0].weight, c.q_net[0].weight), "a different seed must give a different run"
+
+
+
+class RecordActions(gym.Wrapper):
+    """Keeps every action the agent takes."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.actions: list[int] = []
+
+    def step(self, action):
+        self.actions.append(int(action))
+        return self.env.step(action)
+
+
+def sha256(*arrays) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array.detach().numpy() if isinstance(array, torch.Tensor) else np.asarray(array))
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def training_fingerprint(seed: int, module: types.ModuleType = dqn) -> str:
+    """sha256 of everything 500 training steps of ``module.DQNAgent`` make (default settings, but
+    learning from step 200 on): the actions taken, the losses, both networks' weights, Adam's
+    moments and the greedy actions on 300 observations."""
+    env = RecordActions(gym.make(INTEREST_FEED))
+    agent = module.DQNAgent.from_env(env, module.DQNSettings(learning_starts=200), seed=seed)
+    log = agent.train(env, 500, progress=False)
+    adam = [value for state in agent.optimizer.state_dict()["state"].values() for _, value in sorted(state.items())]
+    greedy = [agent.act(obs) for obs in real_observations(300, seed=9)]
+    return sha256(env.actions, log.losses, *agent.q_net.state_dict().values(),
+                  *agent.target_net.state_dict().values(), *adam, greedy)
+
+
+def test_training_is_reproducible_to_the_last_bit():
+    # The same seed twice gives the same actions, losses, weights and optimizer state on any one
+    # machine (another CPU computes other floats, so no recorded hash is compared across machines);
+    # another seed gives another agent.
+    assert training_fingerprint(0) == training_fingerprint(0)
+    assert training_fingerprint(0) != training_fingerprint(1)
 
 
 def test_training_restores_torch_threads_and_global_rng():

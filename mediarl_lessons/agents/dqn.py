@@ -36,19 +36,26 @@ network a little towards the online one after every gradient step.
 
 Read this file top to bottom, like CleanRL's ``dqn.py``:
 
-1. the pure functions of exercise ``05_dqn`` (contracts in ``docs/exercises.md``; the grader checks a
-   student's code against these, and the agent runs them): :class:`ReplayBuffer`,
-   :func:`td_targets`, :func:`double_dqn_targets`, :func:`dqn_loss`, :func:`soft_update`;
-2. :class:`QNetwork`, the multilayer perceptron;
-3. :class:`DQNSettings`, every hyperparameter with its meaning, and :data:`ABLATIONS`, the
-   settings that switch replay and the target network off for lesson 05's ablation;
-4. :class:`DQNAgent`: acting, the training loop (:meth:`DQNAgent.train`), evaluation,
-   saving and loading; and :func:`train_and_evaluate`, the one call the demos make.
+1. **the settings**: :class:`DQNSettings`, every hyperparameter with its meaning, and
+   :data:`ABLATIONS`, the settings that switch replay and the target network off for lesson
+   05's ablation;
+2. **the replay buffer**: :class:`ReplayBuffer`, a ring of preallocated arrays, and the
+   :class:`Batch` it samples;
+3. **the Q-network**: :class:`QNetwork`, the multilayer perceptron;
+4. **the learning rule**: :func:`td_targets`, :func:`double_dqn_targets`, :func:`dqn_loss`
+   and :func:`soft_update`, plain tensor code. With :class:`ReplayBuffer` these are the
+   pieces of exercise ``05_dqn`` (contracts in ``docs/exercises.md``): the grader checks a
+   learner's code against them, and the agent runs them;
+5. **the agent**: :class:`DQNAgent`, which acts epsilon-greedily with its Q-network, trains
+   (:meth:`DQNAgent.train`, the loop of CleanRL's ``dqn.py``), evaluates, saves and loads;
+   and :func:`train_and_evaluate`, the one call the demos make.
 
 Every deviation from Mnih et al. (2015), with the values used and why, is listed in
-``docs/dqn.md``. The lessons train the seeds of an experiment side by side with
-:mod:`mediarl_lessons.agents.dqn_together`, a speed trick that runs this file's loop for
-several agents at once.
+``docs/dqn.md``. What makes the agent fast on a CPU (the greedy action computed with numpy,
+the fused Adam, one torch thread) is in :mod:`mediarl_lessons.agents.dqn_fast`, called by
+names that say what each is; none of it is part of the algorithm. The lessons train the
+seeds of an experiment side by side with :mod:`mediarl_lessons.agents.dqn_together`, which
+runs this file's loop for several agents at once.
 
 Terminated versus truncated (as in ``tabular.py``): only ``terminated`` reaches the
 buffer and the targets. A session cut off by a time limit (``truncated``) still had a
@@ -66,12 +73,11 @@ network (``docs/claims.md``).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -83,8 +89,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mediarl_lessons._validation import as_generator, check_float, check_int
+from mediarl_lessons.agents.dqn_fast import NumpyQNetworkMirror, fused_adam, limit_torch_threads
 from mediarl_lessons.agents.tabular import linear_schedule
-from mediarl_lessons.experiments import evaluate_policy
+from mediarl_lessons.evaluation import evaluate_policy
 
 __all__ = [
     "ABLATIONS",
@@ -105,7 +112,164 @@ __all__ = [
 
 
 # =============================================================================================
-# 1. The pieces of exercise 05_dqn (their contracts: docs/exercises.md)
+# 1. The settings
+# =============================================================================================
+@dataclass(frozen=True)
+class DQNSettings:
+    """Every hyperparameter of :class:`DQNAgent`, validated when created.
+
+    The defaults are tuned for ``InterestFeed-v0``: after 8,000 steps the greedy policy earns
+    1.25-1.43 times the myopic oracle's clicks over 48 training seeds (median 1.37;
+    ``docs/claims.md``). ``docs/dqn.md`` compares every default with Mnih et al. (2015).
+    Make variants with ``dataclasses.replace(settings, gamma=0.9)``. A value out of range
+    raises ``ValueError`` (``TypeError`` for a wrong type) naming the field and its range.
+
+    The switches of lesson 05's ablation (:data:`ABLATIONS`):
+
+    - *no replay*: ``buffer_size=1, batch_size=1`` (each update sees the latest transition
+      only, once), with ``learning_starts=1, train_frequency=1``;
+    - *no target network*: ``target_update=1`` (the online network computes its own targets).
+    """
+
+    gamma: float = 0.98
+    """Discount factor in [0, 1]. 0.98 looks about 50 steps ahead, the length of a long session."""
+    learning_rate: float = 1e-3
+    """Adam's step size, in (0, 1]."""
+    batch_size: int = 64
+    """Transitions per gradient step, >= 1."""
+    buffer_size: int = 50_000
+    """Replay buffer capacity in transitions, >= 1 (the oldest are overwritten)."""
+    learning_starts: int = 1_000
+    """Environment steps of pure collection before the first gradient step, >= 1."""
+    train_frequency: int = 2
+    """A training round every this many environment steps, >= 1."""
+    gradient_steps: int = 1
+    """Gradient steps per training round, >= 1."""
+    target_update: int | float = 100
+    """How the target network follows the online one. An ``int`` N >= 1: a hard copy every N
+    environment steps; ``1`` means NO separate target network (the online network computes
+    its own targets, exactly). A ``float`` tau in (0, 1): a soft update
+    ``theta_target <- tau theta + (1 - tau) theta_target`` after every gradient step."""
+    epsilon_start: float = 1.0
+    """Exploration rate in [0, 1] at the first step."""
+    epsilon_end: float = 0.05
+    """Exploration rate in [0, 1] after ``epsilon_decay_steps`` steps (and from then on)."""
+    epsilon_decay_steps: int = 3_000
+    """Environment steps, >= 0, over which epsilon falls linearly from start to end (the
+    agent's total steps count, so a second ``train`` call carries on with the schedule)."""
+    double: bool = True
+    """Double DQN targets (:func:`double_dqn_targets`) instead of :func:`td_targets`."""
+    huber: bool = True
+    """Huber loss (smooth L1, beta 1) if True, squared error if False."""
+    max_grad_norm: float | None = 10.0
+    """Clip the gradient's global L2 norm to this value (> 0); ``None`` means no clipping."""
+    hidden_sizes: tuple[int, ...] = (128, 128)
+    """Widths of the hidden layers of :class:`QNetwork` (ReLU after each), each >= 1."""
+    device: str = "cpu"
+    """``"cpu"``, ``"cuda"`` (or ``"cuda:N"``), or ``"auto"`` (CUDA when available, else CPU).
+    Asking for CUDA where ``torch.cuda.is_available()`` is False raises ``ValueError``."""
+    torch_threads: int | None = 1
+    """Threads torch may use while the agent trains or evaluates (set with
+    ``torch.set_num_threads`` and restored afterwards), >= 1; ``None`` leaves torch's setting
+    alone. One thread keeps results bit for bit the same on machines with different numbers
+    of cores, and a network this small gains nothing from more
+    (:func:`~mediarl_lessons.agents.dqn_fast.limit_torch_threads`)."""
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:  # a frozen dataclass: store the checked value
+            object.__setattr__(self, name, value)
+
+        put("gamma", check_float("gamma", self.gamma, 0.0, 1.0))
+        put("learning_rate", check_float("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True))
+        put("batch_size", check_int("batch_size", self.batch_size, low=1))
+        put("buffer_size", check_int("buffer_size", self.buffer_size, low=1))
+        put("learning_starts", check_int("learning_starts", self.learning_starts, low=1))
+        put("train_frequency", check_int("train_frequency", self.train_frequency, low=1))
+        put("gradient_steps", check_int("gradient_steps", self.gradient_steps, low=1))
+        put("target_update", _check_target_update(self.target_update))
+        put("epsilon_start", check_float("epsilon_start", self.epsilon_start, 0.0, 1.0))
+        put("epsilon_end", check_float("epsilon_end", self.epsilon_end, 0.0, 1.0))
+        put("epsilon_decay_steps", check_int("epsilon_decay_steps", self.epsilon_decay_steps, low=0))
+        for name in ("double", "huber"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            put(name, bool(getattr(self, name)))
+        if self.max_grad_norm is not None:
+            put("max_grad_norm", check_float("max_grad_norm", self.max_grad_norm, 0.0, low_open=True))
+        put("hidden_sizes", _check_hidden_sizes(self.hidden_sizes))
+        put("device", _check_device(self.device))
+        if self.torch_threads is not None:
+            put("torch_threads", check_int("torch_threads", self.torch_threads, 1, 1024))
+
+    @property
+    def uses_target_network(self) -> bool:
+        """False when ``target_update == 1``: the online network computes its own targets."""
+        return self.target_update != 1
+
+
+def _check_target_update(value: object) -> int | float:
+    message = ("target_update must be an integer >= 1 (a hard copy every N environment steps; 1 means "
+               "no target network) or a float in (0, 1) (a soft update with that tau after every "
+               f"gradient step), got {value!r}")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(message)
+    if isinstance(value, (int, np.integer)):
+        if value < 1:
+            raise ValueError(message)
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if not 0.0 < value < 1.0:
+            raise ValueError(message)
+        return float(value)
+    raise TypeError(message)
+
+
+def _check_device(device: object) -> str:
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if device == "auto":
+        return device
+    if device != "cpu" and not (device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit())):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but CUDA is not available here "
+                         "(torch.cuda.is_available() is False); use device='cpu', or 'auto' for "
+                         "CUDA when there is one and the CPU otherwise")
+    return device
+
+
+def _check_hidden_sizes(hidden_sizes: object) -> tuple[int, ...]:
+    if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
+        raise TypeError(f"hidden_sizes must be a sequence of integers such as (128, 128), got {hidden_sizes!r}")
+    return tuple(check_int(f"hidden_sizes[{i}]", size, 1, 65_536) for i, size in enumerate(hidden_sizes))
+
+
+#: The agents of lesson 05's ablation, from naive online Q-learning with a network to Double
+#: DQN: the fields to change in :class:`DQNSettings` (``DQNSettings(**ABLATIONS[name])`` or
+#: ``dataclasses.replace(settings, **ABLATIONS[name])``). Each row adds one idea.
+ABLATIONS: dict[str, dict[str, Any]] = {
+    # Learn from each transition once, as it arrives; the network computes its own targets.
+    "online (no replay, no target)": dict(buffer_size=1, batch_size=1, learning_starts=1,
+                                          train_frequency=1, target_update=1, double=False),
+    "+ replay (no target)": dict(target_update=1, double=False),
+    "+ target network (DQN)": dict(double=False),
+    "+ double (Double DQN)": dict(double=True),
+}
+
+#: The settings lesson 05's ablation starts from: bold ones, where instability can show.
+#: A learning rate ten times the default, the plain squared TD error and no gradient clipping
+#: (no safety belts), and a far horizon (``gamma=0.995``, about 200 steps), the conditions of
+#: the "deadly triad" (bootstrapping, function approximation, off-policy data) under which a
+#: network chasing its own targets goes astray. With the gentle defaults the target network
+#: and Double DQN make no measurable difference on InterestFeed-v0 (``docs/dqn.md``); here
+#: replay without a target network is unreliable (after 8,000 steps its greedy policy earned
+#: from 0.77 to 1.36 times the myopic oracle, depending on the seed) while with a target
+#: network every seed beat the oracle (1.07-1.39), over 48 training seeds (``docs/claims.md``).
+ABLATION_SETTINGS = DQNSettings(gamma=0.995, learning_rate=1e-2, huber=False, max_grad_norm=None)
+
+
+# =============================================================================================
+# 2. The replay buffer (exercise 05_dqn)
 # =============================================================================================
 class Batch(NamedTuple):
     """A mini-batch of ``B`` transitions, as :meth:`ReplayBuffer.sample` returns it.
@@ -197,6 +361,35 @@ class ReplayBuffer:
         return f"ReplayBuffer(capacity={self.capacity}, obs_dim={self.obs_dim}, size={self.size})"
 
 
+# =============================================================================================
+# 3. The Q-network
+# =============================================================================================
+class QNetwork(nn.Sequential):
+    """A multilayer perceptron from an observation to one Q-value per action.
+
+    ``obs_dim -> hidden_sizes[0] -> ReLU -> ... -> hidden_sizes[-1] -> ReLU -> n_actions``,
+    with PyTorch's default initialisation. Input ``(B, obs_dim)`` or ``(obs_dim,)``, output
+    ``(B, n_actions)`` or ``(n_actions,)``. ``hidden_sizes=()`` is a linear function of the
+    observation.
+    """
+
+    def __init__(self, obs_dim: int, n_actions: int, hidden_sizes: Sequence[int] = (128, 128)) -> None:
+        obs_dim = check_int("obs_dim", obs_dim, low=1)
+        n_actions = check_int("n_actions", n_actions, low=1)
+        hidden_sizes = _check_hidden_sizes(hidden_sizes)
+        layers: list[nn.Module] = []
+        width = obs_dim
+        for size in hidden_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, n_actions))
+        super().__init__(*layers)
+        self.obs_dim, self.n_actions, self.hidden_sizes = obs_dim, n_actions, hidden_sizes
+
+
+# =============================================================================================
+# 4. The learning rule: TD targets, the loss, the target update (exercise 05_dqn)
+# =============================================================================================
 def td_targets(rewards: torch.Tensor, next_q_target: torch.Tensor, terminated: torch.Tensor,
                gamma: float) -> torch.Tensor:
     r"""The DQN targets ``y = r + gamma (1 - terminated) max_a' Q_target(s', a')``, shape ``(B,)``.
@@ -283,191 +476,7 @@ def soft_update(target_net: nn.Module, online_net: nn.Module, tau: float) -> Non
 
 
 # =============================================================================================
-# 2. The network
-# =============================================================================================
-class QNetwork(nn.Sequential):
-    """A multilayer perceptron from an observation to one Q-value per action.
-
-    ``obs_dim -> hidden_sizes[0] -> ReLU -> ... -> hidden_sizes[-1] -> ReLU -> n_actions``,
-    with PyTorch's default initialisation. Input ``(B, obs_dim)`` or ``(obs_dim,)``, output
-    ``(B, n_actions)`` or ``(n_actions,)``. ``hidden_sizes=()`` is a linear function of the
-    observation.
-    """
-
-    def __init__(self, obs_dim: int, n_actions: int, hidden_sizes: Sequence[int] = (128, 128)) -> None:
-        obs_dim = check_int("obs_dim", obs_dim, low=1)
-        n_actions = check_int("n_actions", n_actions, low=1)
-        hidden_sizes = _check_hidden_sizes(hidden_sizes)
-        layers: list[nn.Module] = []
-        width = obs_dim
-        for size in hidden_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
-        layers.append(nn.Linear(width, n_actions))
-        super().__init__(*layers)
-        self.obs_dim, self.n_actions, self.hidden_sizes = obs_dim, n_actions, hidden_sizes
-
-
-def _check_hidden_sizes(hidden_sizes: object) -> tuple[int, ...]:
-    if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
-        raise TypeError(f"hidden_sizes must be a sequence of integers such as (128, 128), got {hidden_sizes!r}")
-    return tuple(check_int(f"hidden_sizes[{i}]", size, 1, 65_536) for i, size in enumerate(hidden_sizes))
-
-
-# =============================================================================================
-# 3. The settings
-# =============================================================================================
-@dataclass(frozen=True)
-class DQNSettings:
-    """Every hyperparameter of :class:`DQNAgent`, validated when created.
-
-    The defaults are tuned for ``InterestFeed-v0``: after 8,000 steps the greedy policy earns
-    1.25-1.43 times the myopic oracle's clicks over 48 training seeds (median 1.37;
-    ``docs/claims.md``). ``docs/dqn.md`` compares every default with Mnih et al. (2015).
-    Make variants with ``dataclasses.replace(settings, gamma=0.9)``. A value out of range
-    raises ``ValueError`` (``TypeError`` for a wrong type) naming the field and its range.
-
-    The switches of lesson 05's ablation (:data:`ABLATIONS`):
-
-    - *no replay*: ``buffer_size=1, batch_size=1`` (each update sees the latest transition
-      only, once), with ``learning_starts=1, train_frequency=1``;
-    - *no target network*: ``target_update=1`` (the online network computes its own targets).
-    """
-
-    gamma: float = 0.98
-    """Discount factor in [0, 1]. 0.98 looks about 50 steps ahead, the length of a long session."""
-    learning_rate: float = 1e-3
-    """Adam's step size, in (0, 1]."""
-    batch_size: int = 64
-    """Transitions per gradient step, >= 1."""
-    buffer_size: int = 50_000
-    """Replay buffer capacity in transitions, >= 1 (the oldest are overwritten)."""
-    learning_starts: int = 1_000
-    """Environment steps of pure collection before the first gradient step, >= 1."""
-    train_frequency: int = 2
-    """A training round every this many environment steps, >= 1."""
-    gradient_steps: int = 1
-    """Gradient steps per training round, >= 1."""
-    target_update: int | float = 100
-    """How the target network follows the online one. An ``int`` N >= 1: a hard copy every N
-    environment steps; ``1`` means NO separate target network (the online network computes
-    its own targets, exactly). A ``float`` tau in (0, 1): a soft update
-    ``theta_target <- tau theta + (1 - tau) theta_target`` after every gradient step."""
-    epsilon_start: float = 1.0
-    """Exploration rate in [0, 1] at the first step."""
-    epsilon_end: float = 0.05
-    """Exploration rate in [0, 1] after ``epsilon_decay_steps`` steps (and from then on)."""
-    epsilon_decay_steps: int = 3_000
-    """Environment steps, >= 0, over which epsilon falls linearly from start to end (the
-    agent's total steps count, so a second ``train`` call carries on with the schedule)."""
-    double: bool = True
-    """Double DQN targets (:func:`double_dqn_targets`) instead of :func:`td_targets`."""
-    huber: bool = True
-    """Huber loss (smooth L1, beta 1) if True, squared error if False."""
-    max_grad_norm: float | None = 10.0
-    """Clip the gradient's global L2 norm to this value (> 0); ``None`` means no clipping."""
-    hidden_sizes: tuple[int, ...] = (128, 128)
-    """Widths of the hidden layers of :class:`QNetwork` (ReLU after each), each >= 1."""
-    device: str = "cpu"
-    """``"cpu"``, ``"cuda"`` (or ``"cuda:N"``), or ``"auto"`` (CUDA when available, else CPU).
-    Asking for CUDA where ``torch.cuda.is_available()`` is False raises ``ValueError``."""
-    torch_threads: int | None = 1
-    """Threads torch may use while the agent trains or evaluates (set with
-    ``torch.set_num_threads`` and restored afterwards), >= 1; ``None`` leaves torch's setting
-    alone. One thread is fastest for a network this small: a batch of 64 through 2x128 units is
-    far too little work to share, and on a busy 2-core machine two threads made a gradient step
-    up to 10 times slower. It also keeps results bit for bit the same on machines with
-    different numbers of cores."""
-
-    def __post_init__(self) -> None:
-        def put(name: str, value: Any) -> None:  # a frozen dataclass: store the checked value
-            object.__setattr__(self, name, value)
-
-        put("gamma", check_float("gamma", self.gamma, 0.0, 1.0))
-        put("learning_rate", check_float("learning_rate", self.learning_rate, 0.0, 1.0, low_open=True))
-        put("batch_size", check_int("batch_size", self.batch_size, low=1))
-        put("buffer_size", check_int("buffer_size", self.buffer_size, low=1))
-        put("learning_starts", check_int("learning_starts", self.learning_starts, low=1))
-        put("train_frequency", check_int("train_frequency", self.train_frequency, low=1))
-        put("gradient_steps", check_int("gradient_steps", self.gradient_steps, low=1))
-        put("target_update", _check_target_update(self.target_update))
-        put("epsilon_start", check_float("epsilon_start", self.epsilon_start, 0.0, 1.0))
-        put("epsilon_end", check_float("epsilon_end", self.epsilon_end, 0.0, 1.0))
-        put("epsilon_decay_steps", check_int("epsilon_decay_steps", self.epsilon_decay_steps, low=0))
-        for name in ("double", "huber"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-            put(name, bool(getattr(self, name)))
-        if self.max_grad_norm is not None:
-            put("max_grad_norm", check_float("max_grad_norm", self.max_grad_norm, 0.0, low_open=True))
-        put("hidden_sizes", _check_hidden_sizes(self.hidden_sizes))
-        put("device", _check_device(self.device))
-        if self.torch_threads is not None:
-            put("torch_threads", check_int("torch_threads", self.torch_threads, 1, 1024))
-
-    @property
-    def uses_target_network(self) -> bool:
-        """False when ``target_update == 1``: the online network computes its own targets."""
-        return self.target_update != 1
-
-
-def _check_target_update(value: object) -> int | float:
-    message = ("target_update must be an integer >= 1 (a hard copy every N environment steps; 1 means "
-               "no target network) or a float in (0, 1) (a soft update with that tau after every "
-               f"gradient step), got {value!r}")
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(message)
-    if isinstance(value, (int, np.integer)):
-        if value < 1:
-            raise ValueError(message)
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not 0.0 < value < 1.0:
-            raise ValueError(message)
-        return float(value)
-    raise TypeError(message)
-
-
-def _check_device(device: object) -> str:
-    if not isinstance(device, str):
-        raise TypeError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-    if device == "auto":
-        return device
-    if device != "cpu" and not (device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit())):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for, but CUDA is not available here "
-                         "(torch.cuda.is_available() is False); use device='cpu', or 'auto' for "
-                         "CUDA when there is one and the CPU otherwise")
-    return device
-
-
-#: The agents of lesson 05's ablation, from naive online Q-learning with a network to Double
-#: DQN: the fields to change in :class:`DQNSettings` (``DQNSettings(**ABLATIONS[name])`` or
-#: ``dataclasses.replace(settings, **ABLATIONS[name])``). Each row adds one idea.
-ABLATIONS: dict[str, dict[str, Any]] = {
-    # Learn from each transition once, as it arrives; the network computes its own targets.
-    "online (no replay, no target)": dict(buffer_size=1, batch_size=1, learning_starts=1,
-                                          train_frequency=1, target_update=1, double=False),
-    "+ replay (no target)": dict(target_update=1, double=False),
-    "+ target network (DQN)": dict(double=False),
-    "+ double (Double DQN)": dict(double=True),
-}
-
-#: The settings lesson 05's ablation starts from: bold ones, where instability can show.
-#: A learning rate ten times the default, the plain squared TD error and no gradient clipping
-#: (no safety belts), and a far horizon (``gamma=0.995``, about 200 steps), the conditions of
-#: the "deadly triad" (bootstrapping, function approximation, off-policy data) under which a
-#: network chasing its own targets goes astray. With the gentle defaults the target network
-#: and Double DQN make no measurable difference on InterestFeed-v0 (``docs/dqn.md``); here
-#: replay without a target network is unreliable (after 8,000 steps its greedy policy earned
-#: from 0.77 to 1.36 times the myopic oracle, depending on the seed) while with a target
-#: network every seed beat the oracle (1.07-1.39), over 48 training seeds (``docs/claims.md``).
-ABLATION_SETTINGS = DQNSettings(gamma=0.995, learning_rate=1e-2, huber=False, max_grad_norm=None)
-
-
-# =============================================================================================
-# 4. The agent
+# 5. The agent
 # =============================================================================================
 @dataclass(frozen=True)
 class DQNTrainingLog:
@@ -522,7 +531,9 @@ class DQNAgent:
     ``Box`` observation space and a ``Discrete`` one for actions. ``seed``: an ``int``, a
     ``numpy.random.Generator`` or ``None``.
 
-    - ``act(obs, epsilon=0.0)``: epsilon-greedy action (greedy by default).
+    - ``act(obs, epsilon=0.0)``: epsilon-greedy action (greedy by default);
+      ``greedy_action(obs)``: the action with the largest Q-value; ``q_values(obs)``: the
+      online network's Q-values.
     - ``train(env, steps)``: collect ``steps`` environment steps and learn from them; returns a
       :class:`DQNTrainingLog`. Call it again to train more: the step count, the epsilon
       schedule and the replay buffer carry on.
@@ -564,11 +575,11 @@ class DQNAgent:
                 self.target_net.requires_grad_(False)  # it is never trained, only copied into
             else:
                 self.target_net = self.q_net  # no target network: the online net makes its own targets
-        self.optimizer = _adam(self.q_net.parameters(), settings.learning_rate)
+        # Adam (torch.optim.Adam, in its fused implementation: dqn_fast.fused_adam).
+        self.optimizer = fused_adam(self.q_net.parameters(), settings.learning_rate)
         self.buffer = ReplayBuffer(settings.buffer_size, self.obs_dim, seed=int(self.rng.integers(2**63)))
         self.steps = 0
         self.gradient_steps = 0
-        self._obs_tensor = torch.zeros(self.obs_dim, dtype=torch.float32, device=self.device)
 
     @classmethod
     def from_env(cls, env: gym.Env, settings: DQNSettings | None = None,
@@ -584,14 +595,6 @@ class DQNAgent:
         return linear_schedule(self.steps, s.epsilon_start, s.epsilon_end, s.epsilon_decay_steps)
 
     # ---- acting --------------------------------------------------------------------------
-    def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """The online network's Q-values of one observation ``(obs_dim,)`` or a batch ``(B, obs_dim)``."""
-        obs = np.asarray(obs, dtype=np.float32)
-        if obs.shape[-1:] != (self.obs_dim,) or obs.ndim > 2:
-            raise ValueError(f"obs must have shape ({self.obs_dim},) or (B, {self.obs_dim}), got {obs.shape}")
-        with torch.no_grad():
-            return self.q_net(torch.tensor(obs, device=self.device)).cpu().numpy()
-
     def act(self, obs: np.ndarray, epsilon: float = 0.0) -> int:
         """An epsilon-greedy action: with probability ``epsilon`` a uniformly random one
         (from ALL actions), otherwise the one with the largest Q-value (ties to the lowest index)."""
@@ -599,44 +602,38 @@ class DQNAgent:
             raise ValueError(f"epsilon must be a number in [0.0, 1.0], got {epsilon}")
         if np.shape(obs) != (self.obs_dim,):
             raise ValueError(f"obs must have shape ({self.obs_dim},), got {np.shape(obs)}")
-        return self._epsilon_greedy(obs, epsilon, self._greedy_function())
+        return self._epsilon_greedy(obs, epsilon, self._greedy_action_fast())
 
-    def _epsilon_greedy(self, obs: np.ndarray, epsilon: float, greedy_action: Any) -> int:
+    def _epsilon_greedy(self, obs: np.ndarray, epsilon: float, greedy_action: Callable[[np.ndarray], int]) -> int:
+        """Explore with probability ``epsilon``, otherwise exploit: ``greedy_action(obs)``."""
         if epsilon > 0.0 and self.rng.random() < epsilon:
-            return int(self.rng.integers(self.n_actions))
-        return greedy_action(obs)
+            return int(self.rng.integers(self.n_actions))  # explore: any action, uniformly
+        return greedy_action(obs)  # exploit: argmax_a Q(obs, a)
 
-    def _greedy_function(self) -> Any:
-        """A function ``obs -> the action with the largest Q-value`` for the current network.
+    def greedy_action(self, obs: np.ndarray) -> int:
+        """``argmax_a Q(obs, a)`` of the online network :attr:`q_net`, ties to the lowest index."""
+        if np.shape(obs) != (self.obs_dim,):
+            raise ValueError(f"obs must have shape ({self.obs_dim},), got {np.shape(obs)}")
+        with torch.no_grad():
+            q = self.q_net(torch.as_tensor(obs, dtype=torch.float32, device=self.device))
+        return int(q.argmax())
 
-        Speed: on the CPU, one observation through a 2x128 network costs about 20 µs in numpy
-        and 60-100 µs through torch's operator dispatch (measured on the course's 2-core
-        machine), and the training loop acts at every step. So on the CPU the function multiplies by numpy VIEWS of the
-        network's weights: they share memory with the torch parameters, which the optimizer
-        and the target updates change in place, so it sees every gradient step at once.
-        ``train`` and ``evaluate`` make it once per call, ``act`` at every call. On a GPU it
-        goes through torch, with a preallocated input tensor.
-        """
-        if self.device.type != "cpu":
-            def greedy_action_torch(obs: np.ndarray) -> int:
-                self._obs_tensor.copy_(torch.tensor(obs, dtype=torch.float32))
-                with torch.no_grad():
-                    return int(self.q_net(self._obs_tensor).argmax())
-            return greedy_action_torch
+    def _greedy_action_fast(self) -> Callable[[np.ndarray], int]:
+        """:meth:`greedy_action` as a function, the same network evaluated faster for one
+        observation: on the CPU a :class:`~mediarl_lessons.agents.dqn_fast.NumpyQNetworkMirror`
+        of :attr:`q_net` (it shares the network's weights, so it follows every gradient step);
+        elsewhere :meth:`greedy_action` itself. ``tests/test_dqn.py`` checks that the two agree."""
+        if self.device.type == "cpu":
+            return NumpyQNetworkMirror(self.q_net).greedy_action
+        return self.greedy_action
 
-        layers = [(layer.weight.detach().numpy(), layer.bias.detach().numpy())
-                  for layer in self.q_net if isinstance(layer, nn.Linear)]
-        last = len(layers) - 1
-
-        def greedy_action(obs: np.ndarray) -> int:
-            h = np.asarray(obs, dtype=np.float32)
-            for i, (weight, bias) in enumerate(layers):
-                h = weight @ h + bias
-                if i < last:
-                    np.maximum(h, 0.0, out=h)  # ReLU
-            return int(h.argmax())
-
-        return greedy_action
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """The online network's Q-values of one observation ``(obs_dim,)`` or a batch ``(B, obs_dim)``."""
+        obs = np.asarray(obs, dtype=np.float32)
+        if obs.shape[-1:] != (self.obs_dim,) or obs.ndim > 2:
+            raise ValueError(f"obs must have shape ({self.obs_dim},) or (B, {self.obs_dim}), got {obs.shape}")
+        with torch.no_grad():
+            return self.q_net(torch.tensor(obs, device=self.device)).cpu().numpy()
 
     # ---- learning ------------------------------------------------------------------------
     def train(self, env: gym.Env, steps: int, progress: bool = True, *, seed: int | None = None) -> DQNTrainingLog:
@@ -682,10 +679,10 @@ class DQNAgent:
 
             bar = tqdm(total=steps, desc="DQN", unit="step", leave=False)
         started = time.perf_counter()
-        with _torch_threads(s.torch_threads):
+        with limit_torch_threads(s.torch_threads):
             obs, _ = env.reset(seed=seed)
             episode_return, episode_length = 0.0, 0
-            greedy_action = self._greedy_function()
+            greedy_action = self._greedy_action_fast()  # argmax_a Q(obs, a), following q_net's updates
             for t in range(steps):
                 # 1. Act: explore with probability epsilon, else greedy.
                 epsilon = self.epsilon
@@ -749,8 +746,7 @@ class DQNAgent:
         loss = dqn_loss(self.q_net, self.target_net, batch, s.gamma, s.double, huber=s.huber)
         self.optimizer.zero_grad()
         loss.backward()
-        if s.max_grad_norm is not None:
-            # foreach: one fused kernel for all the norms (about 1.5x faster than the default here)
+        if s.max_grad_norm is not None:  # scale the whole gradient down to norm max_grad_norm if larger
             nn.utils.clip_grad_norm_(self.q_net.parameters(), s.max_grad_norm, foreach=True)
         self.optimizer.step()
         self.gradient_steps += 1
@@ -761,7 +757,7 @@ class DQNAgent:
                  max_steps: int | None = None) -> np.ndarray:
         """The undiscounted return of the GREEDY policy in each of ``episodes`` episodes.
 
-        Episode ``i`` starts from ``env.reset(seed=seed + i)`` (``experiments.evaluate_policy``),
+        Episode ``i`` starts from ``env.reset(seed=seed + i)`` (``evaluation.evaluate_policy``),
         so another policy evaluated with the same ``seed`` meets exactly the same episodes.
         ``max_steps`` caps an episode of an environment without a time limit.
         """
@@ -769,8 +765,8 @@ class DQNAgent:
         if (obs_dim, n_actions) != (self.obs_dim, self.n_actions):
             raise ValueError(f"the agent has obs_dim={self.obs_dim}, n_actions={self.n_actions} but the "
                              f"environment has {obs_dim}-dimensional observations and {n_actions} actions")
-        with _torch_threads(self.settings.torch_threads):
-            greedy_action = self._greedy_function()
+        with limit_torch_threads(self.settings.torch_threads):
+            greedy_action = self._greedy_action_fast()
             return evaluate_policy(env, lambda obs, info: greedy_action(obs), episodes=episodes, seed=seed,
                                    max_steps=max_steps)
 
@@ -861,30 +857,6 @@ class DQNAgent:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def _adam(parameters: Iterator[nn.Parameter], learning_rate: float) -> torch.optim.Optimizer:
-    """Adam; the fused implementation where this torch has it (one kernel for all parameters:
-    several times cheaper per step than the default for a network this small)."""
-    parameters = list(parameters)
-    try:
-        return torch.optim.Adam(parameters, lr=learning_rate, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device
-        return torch.optim.Adam(parameters, lr=learning_rate)
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(threads)``, then restore the previous setting."""
-    if threads is None or threads == torch.get_num_threads():
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _check_weights_fit(name: str, weights: Any, network: nn.Module) -> None:
     """A readable ``ValueError`` when saved weights do not fit the network built from the saved settings."""
     if not isinstance(weights, dict):
@@ -914,7 +886,7 @@ def _vector_discrete_sizes(env: gym.Env) -> tuple[int, int]:
 
 
 # =============================================================================================
-# One call for the demos and the benchmarks
+# 6. One call for the demos and the benchmarks
 # =============================================================================================
 class TrainedDQN(NamedTuple):
     """What :func:`train_and_evaluate` returns."""
@@ -933,7 +905,7 @@ def train_and_evaluate(env: gym.Env | str, steps: int = 20_000, *, seed: int | n
 
     ``env`` is an environment or a registered id (made with ``gymnasium.make``). The greedy
     policy plays ``episodes`` episodes from ``env.reset(seed=eval_seed + i)``, the episodes any
-    other policy evaluated with ``experiments.evaluate_policy(..., seed=eval_seed)`` meets.
+    other policy evaluated with ``evaluation.evaluate_policy(..., seed=eval_seed)`` meets.
     """
     if isinstance(env, str):
         env = gym.make(env)

@@ -45,12 +45,11 @@ from mediarl_lessons.agents.dqn import (
     DQNAgent,
     DQNTrainingLog,
     QNetwork,
-    _adam,
-    _torch_threads,
     _vector_discrete_sizes,
     dqn_loss,
     soft_update,
 )
+from mediarl_lessons.agents.dqn_fast import fused_adam, limit_torch_threads
 
 __all__ = ["StackedQNetworks", "train_together"]
 
@@ -126,7 +125,7 @@ def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: i
         target_stack.requires_grad_(False)  # it is never trained, only copied into
     else:
         target_stack = q_stack  # no target network: each network makes its own targets
-    optimizer = _adam(q_stack.parameters(), s.learning_rate)
+    optimizer = fused_adam(q_stack.parameters(), s.learning_rate)
     _stack_optimizer_states(agents, q_stack, optimizer)  # agents that trained before carry on
 
     returns: list[list[float]] = [[] for _ in agents]
@@ -143,7 +142,7 @@ def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: i
 
     started = time.perf_counter()
     try:
-        with _torch_threads(s.torch_threads):
+        with limit_torch_threads(s.torch_threads):
             # As in DQNAgent.train: each environment is reset with a seed from its agent's generator.
             observations = [env.reset(seed=int(agent.rng.integers(2**31)))[0] for agent, env in zip(agents, envs)]
             episode_return, episode_length = [0.0] * n, [0] * n
