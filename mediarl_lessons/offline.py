@@ -40,6 +40,8 @@ import gymnasium as gym
 import numpy as np
 
 from mediarl_lessons._validation import check_array, check_float, check_int
+from mediarl_lessons.agents.bandits import softmax
+from mediarl_lessons.sampling import inverse_cdf
 
 __all__ = [
     "BanditLog",
@@ -114,12 +116,8 @@ class BanditLog:
 
 
 def softmax_probabilities(scores: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(scores / temperature)`` along the last axis, computed without overflow."""
-    z = np.asarray(scores, dtype=np.float64) / temperature
-    z -= z.max(axis=-1, keepdims=True)  # the largest exponent is 0: nothing overflows
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
+    """``softmax(scores / temperature)`` along the last axis (lesson 01's stable :func:`softmax`)."""
+    return softmax(np.asarray(scores, dtype=np.float64) / temperature)
 
 
 def behaviour_scores(contexts: np.ndarray, feature_names: tuple[str, ...]) -> np.ndarray:
@@ -191,8 +189,7 @@ def collect_logs(
     luck = rng.random(n_events).tolist()  # one uniform per event decides its action
     for i in range(n_events):
         probs = policy(obs)
-        cumulative = np.cumsum(probs)  # inverse-CDF sampling: the first arm whose cumulative
-        action = min(int(np.searchsorted(cumulative, luck[i] * cumulative[-1], side="right")), n_arms - 1)
+        action = int(inverse_cdf(np.cumsum(probs), luck[i]))  # an article drawn with probabilities `probs`
 
         contexts.append(obs)
         action_probs.append(probs)

@@ -1,18 +1,13 @@
-"""Bandit agents, vectorised over independent runs (lessons 01 and 02).
+"""Bandit agents and the one-step rules they run (lessons 01 and 02).
 
-Every agent here learns ``n_runs`` independent copies of itself at once: its estimates are
-arrays with one row per run, ``select()`` returns one action per run and
-``update(actions, rewards)`` takes one action and one reward per run. With ``n_runs=1`` (the
-default) it is an ordinary agent for a Gymnasium loop::
-
-    agent = EpsilonGreedy(n_arms=10, epsilon=0.1, seed=0)
-    action = int(agent.select()[0])
-    obs, reward, terminated, truncated, info = env.step(action)
-    agent.update(action, reward)
-
-and with ``n_runs=2000`` it runs Sutton & Barto's testbed in one numpy call per step
-(:class:`mediarl_lessons.envs.live_channels.BanditTestbed`,
-:func:`mediarl_lessons.experiments.run_testbed`).
+The pure functions are the one-step rules of the exercises, exactly as their contracts in
+``docs/exercises.md`` state them (the grader checks a student's function against these):
+:func:`epsilon_greedy` (with :func:`random_argmax`, the greedy choice with ties broken at
+random), :func:`sample_average` and :func:`recency_weighted_average` (the two ways to update
+an estimate), :func:`ucb_scores`, :func:`thompson_bernoulli`, :func:`softmax` and
+:func:`gradient_bandit_update`, :func:`linucb_scores` and :func:`linucb_update`. Every
+agent below calls them, so the rule a learner writes in an exercise is the rule the agent
+runs (``tests/test_one_rule.py`` replaces each rule and watches the agents change).
 
 The agents (Sutton & Barto = *Reinforcement Learning: An Introduction*, 2nd ed., 2018):
 
@@ -24,12 +19,21 @@ The agents (Sutton & Barto = *Reinforcement Learning: An Introduction*, 2nd ed.,
 - :class:`GradientBandit`: softmax over learned preferences (S&B 2.8, eq. 2.12);
 - :class:`LinUCB`: disjoint LinUCB, a contextual bandit (Li et al. 2010).
 
-The pure functions are the one-step rules of the exercises, exactly as their contracts in
-``docs/exercises.md`` state them (the grader checks a student's function against these):
-:func:`epsilon_greedy`, :func:`sample_average`, :func:`ucb_scores`,
-:func:`thompson_bernoulli`, :func:`gradient_bandit_update` (with :func:`softmax`),
-:func:`linucb_scores` and :func:`linucb_update`. The agents use them, so the rule a learner
-writes in an exercise is the rule the agent runs.
+Every agent learns ``n_runs`` independent copies of itself at once: its estimates are
+arrays with one row per run, ``select()`` returns one action per run and
+``update(actions, rewards)`` takes one action and one reward per run. With ``n_runs=1`` (the
+default) it is an ordinary agent for a Gymnasium loop::
+
+    agent = EpsilonGreedy(n_arms=10, epsilon=0.1, seed=0)
+    action = int(agent.select()[0])
+    obs, reward, terminated, truncated, info = env.step(action)
+    agent.update(action, reward)
+
+and with ``n_runs=2000`` it runs Sutton & Barto's testbed
+(:class:`mediarl_lessons.envs.live_channels.BanditTestbed`,
+:func:`mediarl_lessons.experiments.run_testbed`). To make that possible the rules also
+accept a leading axis of runs (``(n_runs, K)`` instead of ``(K,)``), handled by the helpers
+at the end of this module.
 
 The common interface (:class:`BanditAgent`):
 
@@ -55,6 +59,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from mediarl_lessons._validation import as_generator, check_action, check_float, check_int
+from mediarl_lessons.sampling import inverse_cdf
 
 __all__ = [
     "BanditAgent",
@@ -70,6 +75,7 @@ __all__ = [
     "linucb_scores",
     "linucb_update",
     "random_argmax",
+    "recency_weighted_average",
     "sample_average",
     "softmax",
     "thompson_bernoulli",
@@ -77,51 +83,53 @@ __all__ = [
 ]
 
 
-def random_argmax(values: np.ndarray, rng: np.random.Generator) -> np.ndarray | int:
-    """The index of the largest value along the last axis, ties broken uniformly at random.
-
-    ``values`` is ``(n_arms,)`` (returns an ``int``) or ``(n_runs, n_arms)`` (returns an
-    ``int64`` array with one index per row). ``np.argmax`` alone always picks the first of
-    tied values, which makes a greedy agent with equal initial estimates favour arm 0.
-    ``+inf`` counts as a value like any other (UCB's score of an untried arm).
-    """
-    values = np.asarray(values)
-    if values.ndim == 1:  # one run: a few scalar operations beat the vectorised path below
-        best = np.flatnonzero(values == values.max())
-        return int(best[0]) if best.size == 1 else int(best[rng.integers(best.size)])
-    choice = values.argmax(axis=1)  # the first best arm; right unless the row has a tie
-    best = values[np.arange(len(values)), choice]  # (faster than values.max(axis=1) on short rows)
-    is_best = values == best[:, np.newaxis]
-    # Best arms per row; a float32 matrix product counts them several times faster than
-    # is_best.sum(axis=1) when rows are short (10 arms) and many (2000 runs).
-    n_best = is_best.astype(np.float32) @ np.ones(values.shape[1], dtype=np.float32)
-    tied = np.flatnonzero(n_best > 1)
-    if tied.size:
-        # In a tied row, give every best arm a uniform random number (the others 0): the
-        # largest wins, and each best arm is equally likely to hold it.
-        lottery = is_best[tied] * rng.random((tied.size, values.shape[1]))
-        choice[tied] = lottery.argmax(axis=1)
-    return choice.astype(np.int64, copy=False)
-
-
 # =============================================================================================
 # The one-step rules (exercises 01_bandits and 02_contextual; contracts in docs/exercises.md)
 # =============================================================================================
-def epsilon_greedy(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
+def random_argmax(values: np.ndarray | list[float], rng: np.random.Generator) -> int | np.ndarray:
+    """The index of the largest value, ties broken uniformly at random.
+
+    ``np.argmax`` alone always picks the first of tied values, which makes a greedy agent
+    with equal initial estimates favour arm 0. ``+inf`` counts as a value like any other
+    (UCB's score of an untried arm); NaN is not allowed.
+
+    ``values`` is ``(K,)`` (an array or a list of numbers): returns an ``int``. Many runs: an
+    ``(n_runs, K)`` array gives an ``int64`` array, one index per row
+    (:func:`_random_argmax_runs`).
+    """
+    if type(values) is not list:  # an array: one row per run, or one row
+        if _is_many_runs(values):
+            return _random_argmax_runs(values, rng)
+        values = _as_list("values", values)
+    best = max(values)
+    if values.count(best) == 1:  # the common case: one best value
+        return values.index(best)
+    ties = [a for a, value in enumerate(values) if value == best]
+    return ties[int(rng.integers(len(ties)))]
+
+
+def epsilon_greedy(q_values: np.ndarray | list[float], epsilon: float,
+                   rng: np.random.Generator) -> int | np.ndarray:
     """Choose an arm epsilon-greedily (Sutton & Barto, section 2.2).
 
     With probability ``epsilon`` explore: an arm drawn uniformly from ALL ``K`` arms (the
     greedy one included). Otherwise exploit: an arm with the largest value, ties broken
     uniformly at random. So a unique greedy arm is chosen with probability
     ``1 - epsilon + epsilon / K`` and every other arm with ``epsilon / K``.
+
+    ``q_values`` is ``(K,)`` (an array or a list of numbers): returns an ``int``. Many runs:
+    an ``(n_runs, K)`` array gives an ``int64`` array, one arm per row
+    (:func:`_epsilon_greedy_runs`).
     """
-    q_values = np.asarray(q_values, dtype=np.float64)
-    if q_values.ndim != 1 or q_values.size == 0:
-        raise ValueError(f"q_values must be a non-empty 1-D array (one value per arm), got shape {q_values.shape}")
-    epsilon = check_float("epsilon", epsilon, 0.0, 1.0)
-    if rng.random() < epsilon:
-        return int(rng.integers(q_values.size))
-    return int(random_argmax(q_values, rng))
+    if type(epsilon) is not float or not 0.0 <= epsilon <= 1.0:
+        epsilon = check_float("epsilon", epsilon, 0.0, 1.0)  # converts an int, or says what is wrong
+    if type(q_values) is not list:  # an array: one row per run, or one row
+        if _is_many_runs(q_values):
+            return _epsilon_greedy_runs(q_values, epsilon, rng)
+        q_values = _as_list("q_values", q_values)
+    if rng.random() < epsilon:  # explore
+        return int(rng.integers(len(q_values)))
+    return random_argmax(q_values, rng)  # exploit
 
 
 def sample_average(q: float, n: int, reward: float) -> float:
@@ -131,9 +139,23 @@ def sample_average(q: float, n: int, reward: float) -> float:
     counting this one, so after ``n`` rewards ``q`` is exactly their mean, without storing
     them. (Works elementwise on arrays too; the agents use it that way.)
     """
-    if np.any(np.less(n, 1)):
+    if np.less(n, 1).any():
         raise ValueError(f"n must be >= 1 (the number of rewards, this one included), got {n}")
     return q + (reward - q) / n
+
+
+def recency_weighted_average(q: float, reward: float, step_size: float) -> float:
+    """The constant-step-size update (Sutton & Barto, eq. 2.5): ``q + step_size * (reward - q)``.
+
+    Where :func:`sample_average` moves the estimate by ``1 / n`` of the error, a constant
+    ``step_size`` in (0, 1] moves it by the same fraction every time: the estimate is then an
+    exponential recency-weighted average (eq. 2.6), in which a reward ``k`` steps old weighs
+    ``step_size * (1 - step_size) ** k``. It forgets old rewards, so it tracks an arm whose
+    value drifts. (Works elementwise on arrays too; the agents use it that way.)
+    """
+    if not 0.0 < step_size <= 1.0:
+        raise ValueError(f"step_size must be a number in (0.0, 1.0], got {step_size}")
+    return q + step_size * (reward - q)
 
 
 def ucb_scores(q_values: np.ndarray, counts: np.ndarray, t: float, c: float) -> np.ndarray:
@@ -159,14 +181,22 @@ def ucb_scores(q_values: np.ndarray, counts: np.ndarray, t: float, c: float) -> 
     return np.where(tried, q_values + c * np.sqrt(ratio), np.inf)
 
 
-def thompson_bernoulli(successes: np.ndarray, failures: np.ndarray, rng: np.random.Generator) -> int:
+def thompson_bernoulli(successes: np.ndarray, failures: np.ndarray, rng: np.random.Generator, *,
+                       prior_successes: float = 1.0, prior_failures: float = 1.0) -> int | np.ndarray:
     """One Thompson-sampling choice for 0/1 rewards with uniform priors.
 
     Each arm's success probability has the posterior ``Beta(1 + s_a, 1 + f_a)`` after ``s_a``
     successes and ``f_a`` failures (the uniform prior ``Beta(1, 1)``, updated by Bayes' rule).
     Draw one ``theta_a`` from every posterior and play the arm with the largest draw: each
-    arm is chosen with exactly the posterior probability that it is the best one.
+    arm is chosen with exactly the posterior probability that it is the best.
+
+    ``prior_successes`` and ``prior_failures`` replace the 1s of another Beta prior
+    (:class:`ThompsonBernoulli`'s arguments). Counts of shape ``(K,)`` give an ``int``. Many
+    runs: ``(n_runs, K)`` counts give an ``int64`` array, one arm per row
+    (:func:`_thompson_bernoulli_runs`).
     """
+    if _is_many_runs(successes):
+        return _thompson_bernoulli_runs(successes, failures, rng, prior_successes, prior_failures)
     successes = np.asarray(successes, dtype=np.float64)
     failures = np.asarray(failures, dtype=np.float64)
     if successes.ndim != 1 or successes.shape != failures.shape or successes.size == 0:
@@ -174,7 +204,7 @@ def thompson_bernoulli(successes: np.ndarray, failures: np.ndarray, rng: np.rand
                          f"got shapes {successes.shape} and {failures.shape}")
     if successes.min() < 0 or failures.min() < 0:
         raise ValueError("successes and failures must be counts >= 0")
-    theta = rng.beta(1.0 + successes, 1.0 + failures)
+    theta = rng.beta(prior_successes + successes, prior_failures + failures)
     return int(np.argmax(theta))  # continuous draws: ties have probability 0
 
 
@@ -204,8 +234,14 @@ def gradient_bandit_update(preferences: np.ndarray, action: int, reward: float, 
     with ``pi_t = softmax(H_t)`` (computed stably) and ``baseline`` = ``R̄_t``. A reward above
     the baseline makes the action taken more likely and every other less likely; below, the
     reverse. Returns a new array; ``preferences`` is not changed.
+
+    Many runs: ``(n_runs, K)`` preferences with one action, reward and baseline per run
+    (arrays ``(n_runs,)``) give the ``(n_runs, K)`` new preferences
+    (:func:`_gradient_bandit_update_runs`).
     """
     preferences = np.asarray(preferences, dtype=np.float64)
+    if preferences.ndim == 2:
+        return _gradient_bandit_update_runs(preferences, action, reward, baseline, alpha)
     if preferences.ndim != 1 or preferences.size == 0:
         raise ValueError(f"preferences must be a non-empty 1-D array (one per arm), got shape {preferences.shape}")
     action = check_action(action, preferences.size)
@@ -252,7 +288,13 @@ def linucb_update(A: np.ndarray, b: np.ndarray, action: int, x: np.ndarray, rewa
     ``A[action] += x x^T`` and ``b[action] += reward * x``, where ``x`` is the ``(d,)``
     feature vector of the arm played. Only the played arm learns: it is the only one whose
     reward was seen.
+
+    Many runs: ``A`` ``(n_runs, K, d, d)`` and ``b`` ``(n_runs, K, d)`` with one action,
+    feature vector ``(n_runs, d)`` and reward per run (:func:`_linucb_update_runs`).
     """
+    if np.ndim(A) == 4:
+        _linucb_update_runs(A, b, action, x, reward)
+        return
     action = check_action(action, len(A))
     x = np.asarray(x, dtype=np.float64)
     if x.shape != A.shape[-1:]:
@@ -284,8 +326,8 @@ class BanditAgent(ABC):
     def _update_estimates(self, actions: np.ndarray, rewards: np.ndarray, step_size: float | None = None) -> None:
         """The incremental update of the chosen arms' ``q_values`` and ``counts`` (S&B eq. 2.3, 2.5).
 
-        ``Q[a] += step * (reward - Q[a])`` with ``step = 1 / N[a]`` (the sample average, as
-        :func:`sample_average`) or a constant ``step_size``. For agents that keep value
+        ``Q[a] += step * (reward - Q[a])`` with ``step = 1 / N[a]`` (:func:`sample_average`) or
+        a constant ``step_size`` (:func:`recency_weighted_average`). For agents that keep value
         estimates (``q_values`` and ``counts``, both ``(n_runs, n_arms)``).
         """
         index = self._flat_index(actions)
@@ -295,7 +337,7 @@ class BanditAgent(ABC):
         if step_size is None:
             q_values[index] = sample_average(q_values[index], counts[index], rewards)
         else:
-            q_values[index] += step_size * (rewards - q_values[index])
+            q_values[index] = recency_weighted_average(q_values[index], rewards, step_size)
 
     @abstractmethod
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
@@ -391,17 +433,7 @@ class EpsilonGreedy(BanditAgent):
         self.counts = np.zeros((self.n_runs, self.n_arms), dtype=np.int64)
 
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
-        if self.epsilon == 1.0:
-            return self.rng.integers(self.n_arms, size=self.n_runs)
-        if self.n_runs == 1:  # an ordinary Gymnasium loop: scalar draws are several times cheaper
-            if self.epsilon > 0.0 and self.rng.random() < self.epsilon:
-                return np.array([self.rng.integers(self.n_arms)])
-            return np.array([random_argmax(self.q_values[0], self.rng)])
-        actions = random_argmax(self.q_values, self.rng)
-        if self.epsilon > 0.0:
-            explore = np.flatnonzero(self.rng.random(self.n_runs) < self.epsilon)
-            actions[explore] = self.rng.integers(self.n_arms, size=explore.size)
-        return actions
+        return epsilon_greedy(self.q_values, self.epsilon, self.rng)
 
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
@@ -482,9 +514,7 @@ class UCB1(BanditAgent):
         self.steps = 0
 
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
-        t = self.steps + 1
-        if self.n_runs == 1:
-            return np.array([random_argmax(ucb_scores(self.q_values[0], self.counts[0], t, self.c), self.rng)])
+        t = self.steps + 1  # the current step
         return random_argmax(ucb_scores(self.q_values, self.counts, t, self.c), self.rng)
 
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
@@ -538,8 +568,8 @@ class ThompsonBernoulli(BanditAgent):
         self.failures = np.zeros((self.n_runs, self.n_arms))
 
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
-        theta = self.rng.beta(self.prior_successes + self.successes, self.prior_failures + self.failures)
-        return theta.argmax(axis=1)  # continuous draws: ties have probability 0
+        return thompson_bernoulli(self.successes, self.failures, self.rng,
+                                  prior_successes=self.prior_successes, prior_failures=self.prior_failures)
 
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
@@ -674,14 +704,8 @@ class GradientBandit(BanditAgent):
         return softmax(self.preferences)
 
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
-        # Inverse-CDF sampling: the arm whose slice of [0, total) holds a uniform draw.
-        # (Scaling the draw by the total guards against cumulative sums ending at 0.9999999.)
-        cumulative = np.cumsum(self.probabilities, axis=1)
-        if self.n_runs == 1:
-            u = self.rng.random() * cumulative[0, -1]
-            return np.array([np.searchsorted(cumulative[0], u, side="right")], dtype=np.int64)
-        u = self.rng.random(self.n_runs) * cumulative[:, -1]
-        return np.count_nonzero(cumulative <= u[:, np.newaxis], axis=1).astype(np.int64)
+        # An arm drawn from pi = softmax(H): where a uniform number falls among the cumulative probabilities.
+        return inverse_cdf(np.cumsum(self.probabilities, axis=1), self.rng.random(self.n_runs))
 
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
@@ -692,16 +716,9 @@ class GradientBandit(BanditAgent):
             baseline = rewards  # R̄_1 = R_1: the first reward teaches nothing about better or worse
         else:
             baseline = self.average_reward
-        if self.n_runs == 1:
-            self.preferences[0] = gradient_bandit_update(self.preferences[0], int(actions[0]), float(rewards[0]),
-                                                         float(baseline[0]), self.alpha)
-        else:  # eq. 2.12 for every run at once: -alpha (R - R̄) pi(a) for all arms, + alpha (R - R̄) for A_t
-            step = self.alpha * (rewards - baseline)
-            probabilities = self.probabilities
-            self.preferences -= step[:, np.newaxis] * probabilities
-            self.preferences.reshape(-1)[self._flat_index(actions)] += step
+        self.preferences = gradient_bandit_update(self.preferences, actions, rewards, baseline, self.alpha)
         self.steps += 1
-        self.average_reward = self.average_reward + (rewards - self.average_reward) / self.steps
+        self.average_reward = sample_average(self.average_reward, self.steps, rewards)  # R̄ of the rewards so far
 
     def __repr__(self) -> str:
         return (f"GradientBandit(n_arms={self.n_arms}, alpha={self.alpha}, baseline={self.baseline}, "
@@ -785,22 +802,155 @@ class LinUCB(BanditAgent):
 
     def select(self, context: np.ndarray | None = None) -> np.ndarray:
         context = self._check_context(context)
-        if self.n_runs == 1:
-            return np.array([random_argmax(linucb_scores(self.A[0], self.b[0], context[0], self.alpha), self.rng)])
         return random_argmax(linucb_scores(self.A, self.b, context, self.alpha), self.rng)
 
     def update(self, actions: np.ndarray | int, rewards: np.ndarray | float,
                context: np.ndarray | None = None) -> None:
         actions, rewards = self._check_feedback(actions, rewards)
         context = self._check_context(context)
-        if self.n_runs == 1:
-            action = int(actions[0])
-            linucb_update(self.A[0], self.b[0], action, context[0, action], float(rewards[0]))
-            return
         x = context[self._rows, actions]  # (n_runs, d): the chosen arm's features in every run
-        self.A[self._rows, actions] += x[:, :, np.newaxis] * x[:, np.newaxis, :]
-        self.b[self._rows, actions] += rewards[:, np.newaxis] * x
+        linucb_update(self.A, self.b, actions, x, rewards)
 
     def __repr__(self) -> str:
         return (f"LinUCB(n_arms={self.n_arms}, n_features={self.n_features}, alpha={self.alpha}, "
                 f"n_runs={self.n_runs}, ridge={self.ridge})")
+
+
+# =============================================================================================
+# Helpers: many runs at once
+# =============================================================================================
+# The rules above read as the textbook writes them, for one problem. An agent with
+# n_runs=2000 (Sutton & Barto's testbed) hands them (n_runs, K) arrays, and the _runs helpers
+# apply the same rule to every row with a few numpy calls, because a Python loop over 2000 runs
+# at each of 1000 steps would take minutes instead of about a second. With a single row
+# (n_runs=1) each helper makes the 1-D rule's random draws (except where its docstring says
+# otherwise); with several rows, each row's choice has the rule's probabilities, but the draws
+# are made for all rows at once.
+def _is_many_runs(values: object) -> bool:
+    """Whether a rule was given one row per run, an ``(n_runs, K)`` array."""
+    return isinstance(values, np.ndarray) and values.ndim == 2
+
+
+def _as_list(name: str, values: np.ndarray | tuple[float, ...]) -> list[float]:
+    """A ``(K,)`` array as a list of numbers, for the rules' one-row code (or a ``ValueError``).
+
+    Why a list: ``max``, ``count`` and ``index`` on a list of a few numbers take a tenth of
+    the time of numpy's calls on an array. (The tabular agents keep their table as lists of
+    rows and pass a row as it is; an empty list fails in ``max``.)
+    """
+    values = np.asarray(values)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (one value per arm), got shape {values.shape}")
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        raise ValueError(f"{name} must not contain NaN")
+    return values.tolist()
+
+
+def _random_argmax_runs(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`random_argmax` of every row of ``(n_runs, K)`` ``values``: ``(n_runs,)`` int64."""
+    n_runs, n_arms = values.shape
+    if n_runs == 1:
+        return np.array([random_argmax(values[0], rng)], dtype=np.int64)
+    choice = values.argmax(axis=1)  # the first best arm; right unless the row has a tie
+    best = values[np.arange(n_runs), choice]
+    is_best = values == best[:, np.newaxis]
+    # Best arms per row, counted by a float32 matrix product: faster than is_best.sum(axis=1).
+    n_best = is_best.astype(np.float32) @ np.ones(n_arms, dtype=np.float32)
+    tied = np.flatnonzero(n_best > 1)
+    if tied.size:
+        # In a tied row, give every best arm a uniform random number (the others 0): the
+        # largest wins, and each best arm is equally likely to hold it.
+        lottery = is_best[tied] * rng.random((tied.size, n_arms))
+        choice[tied] = lottery.argmax(axis=1)
+    return choice.astype(np.int64, copy=False)
+
+
+def _epsilon_greedy_runs(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    """:func:`epsilon_greedy` for every row of ``(n_runs, K)`` ``q_values``: ``(n_runs,)`` int64.
+
+    Unlike the 1-D rule, it tosses no coin whose outcome is certain (``epsilon`` 0 or 1), which
+    saves ``n_runs`` random numbers a step; so even a single row draws differently from the
+    1-D rule when ``epsilon`` is 0 or 1. With several rows, the ties are broken first and the
+    coins tossed after, all rows at once.
+    """
+    n_runs, n_arms = q_values.shape
+    if epsilon == 1.0:
+        return rng.integers(n_arms, size=n_runs)
+    if n_runs == 1:
+        if epsilon > 0.0 and rng.random() < epsilon:
+            return np.array([rng.integers(n_arms)], dtype=np.int64)
+        return np.array([random_argmax(q_values[0], rng)], dtype=np.int64)
+    actions = random_argmax(q_values, rng)
+    if epsilon > 0.0:
+        explore = np.flatnonzero(rng.random(n_runs) < epsilon)
+        actions[explore] = rng.integers(n_arms, size=explore.size)
+    return actions
+
+
+def _thompson_bernoulli_runs(successes: np.ndarray, failures: np.ndarray, rng: np.random.Generator,
+                             prior_successes: float, prior_failures: float) -> np.ndarray:
+    """:func:`thompson_bernoulli` for every row of ``(n_runs, K)`` counts: ``(n_runs,)`` int64.
+
+    The counts are an agent's own (never negative), so only their shapes are checked: checking
+    every count would cost a fifth of a single agent's step. The draws are the 1-D rule's, row
+    after row.
+    """
+    failures = np.asarray(failures)
+    if failures.shape != successes.shape:
+        raise ValueError(f"successes and failures must have the same shape, got {successes.shape} and {failures.shape}")
+    theta = rng.beta(prior_successes + successes, prior_failures + failures)
+    return theta.argmax(axis=1)  # continuous draws: ties have probability 0
+
+
+def _gradient_bandit_update_runs(preferences: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                                 baselines: np.ndarray, alpha: float) -> np.ndarray:
+    """:func:`gradient_bandit_update` for every row of ``(n_runs, K)`` ``preferences``.
+
+    Eq. 2.12 written as ``H - step * pi`` for every arm, then ``+ step`` for the arm played
+    (``step = alpha (R - R̄)``): the same update as the 1-D rule's, rounded differently in
+    the last bit.
+    """
+    n_runs, n_arms = preferences.shape
+    actions = np.asarray(actions)
+    rewards, baselines = np.asarray(rewards, dtype=np.float64), np.asarray(baselines, dtype=np.float64)
+    if actions.shape != (n_runs,) or rewards.shape != (n_runs,) or baselines.shape != (n_runs,):
+        raise ValueError(f"with {n_runs} rows of preferences, action, reward and baseline must have shape "
+                         f"({n_runs},), got {actions.shape}, {rewards.shape} and {baselines.shape}")
+    if n_runs == 1:
+        return gradient_bandit_update(preferences[0], int(actions[0]), float(rewards[0]), float(baselines[0]),
+                                      alpha)[np.newaxis]
+    _check_actions(actions, n_arms)
+    alpha = check_float("alpha", alpha, 0.0, low_open=True)
+    step = alpha * (rewards - baselines)
+    new = preferences - step[:, np.newaxis] * softmax(preferences)
+    new.reshape(-1)[np.arange(n_runs) * n_arms + actions] += step
+    return new
+
+
+def _linucb_update_runs(A: np.ndarray, b: np.ndarray, actions: np.ndarray, x: np.ndarray,
+                        rewards: np.ndarray) -> None:
+    """:func:`linucb_update` in every run, in place: ``A`` ``(n_runs, K, d, d)``, ``b`` ``(n_runs, K, d)``.
+
+    ``actions`` and ``rewards`` are ``(n_runs,)``; ``x`` ``(n_runs, d)`` holds the features of
+    each run's chosen arm.
+    """
+    n_runs, n_arms, d = b.shape
+    actions = np.asarray(actions)
+    x = np.asarray(x, dtype=np.float64)
+    rewards = np.asarray(rewards, dtype=np.float64)
+    if actions.shape != (n_runs,) or x.shape != (n_runs, d) or rewards.shape != (n_runs,):
+        raise ValueError(f"with {n_runs} runs, action, x and reward must have shapes ({n_runs},), ({n_runs}, {d}) "
+                         f"and ({n_runs},), got {actions.shape}, {x.shape} and {rewards.shape}")
+    if n_runs == 1:
+        linucb_update(A[0], b[0], int(actions[0]), x[0], float(rewards[0]))
+        return
+    _check_actions(actions, n_arms)
+    rows = np.arange(n_runs)
+    A[rows, actions] += x[:, :, np.newaxis] * x[:, np.newaxis, :]  # x x^T in every run
+    b[rows, actions] += rewards[:, np.newaxis] * x
+
+
+def _check_actions(actions: np.ndarray, n_arms: int) -> None:
+    """One integer arm per run, each in ``[0, n_arms - 1]``, or a ``ValueError`` that says what is wrong."""
+    if actions.dtype.kind not in "iu" or actions.min() < 0 or actions.max() >= n_arms:
+        raise ValueError(f"action must hold integers in [0, {n_arms - 1}], got {actions!r}")

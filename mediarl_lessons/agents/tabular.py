@@ -44,30 +44,18 @@ agents run them, so the rule a learner writes is the rule the agent runs:
 :func:`q_learning_update`, :func:`sarsa_update`, :func:`expected_sarsa_update` and
 :func:`linear_schedule` (the epsilon schedule).
 
-The agents share :class:`TabularAgent`: ``act(state)`` (epsilon-greedy, ties broken at
-random), ``update(...)`` (one TD step), ``train(env, episodes)`` (the episode loop, returning
-a :class:`TrainingLog`), ``greedy_policy()``, ``q_values`` and ``reset()``. Every constructor
+The agents share :class:`TabularAgent`: ``act(state)`` (lesson 01's
+:func:`~mediarl_lessons.agents.bandits.epsilon_greedy` on the state's row of ``Q``),
+``update(...)`` (one TD step), ``train(env, episodes)`` (the episode loop, returning a
+:class:`TrainingLog`), ``greedy_policy()`` (:func:`mediarl_lessons.mdp.greedy_policy` of
+``Q``), ``q_values`` and ``reset()``. Every constructor
 validates its arguments and takes a ``seed`` (an ``int``, a ``numpy.random.Generator`` or
 ``None``); the same seed gives the same table, bit for bit.
 
-Speed
------
-One training step costs about 2 µs of agent time on top of the environment's step (measured
-on SessionRetention-v0 and AdPacing-v0, whose own steps take 3-4 µs): Q-learning learns
-SessionRetention-v0 in about 0.2 s (2,000 episodes) and AdPacing-v0 in about 1.2 s (10,000
-episodes). Two choices make that possible:
-
-- ``Q`` is a Python list of rows, not a numpy array: with 2 to 5 actions, ``max(row)`` on a
-  list takes about 0.3 µs and ``Q[s].max()`` on a numpy row about 2.5 µs, which would make
-  the agent slower than the environment it learns from. The update functions work on both
-  (they only index ``Q[s][a]``); ``q_values`` returns the table as a numpy array.
-- Random numbers are taken from the agent's generator 1024 at a time (a single
-  ``rng.random()`` costs about 0.5 µs).
-
-``train`` steps whatever environment it is given. The wrappers of ``gym.make``
-(``OrderEnforcing``, ``PassiveEnvChecker``, ``TimeLimit``) cost 0.1-0.8 µs per step, 5-15% of
-a training step: not worth bypassing, and unwrapping would silently drop the time limit that
-the learner asked for.
+The agents keep ``Q`` as a Python list of rows (see :meth:`TabularAgent.reset` for why);
+the update functions work on a list as on a numpy array (they only index ``Q[s][a]``), and
+``q_values`` returns the table as a numpy array. Q-learning learns SessionRetention-v0
+(2,000 episodes) and AdPacing-v0 (10,000 episodes) in under a second each.
 """
 
 from __future__ import annotations
@@ -75,6 +63,7 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +72,7 @@ import numpy as np
 
 from mediarl_lessons import mdp
 from mediarl_lessons._validation import as_generator, check_float, check_int
+from mediarl_lessons.agents.bandits import epsilon_greedy
 
 __all__ = [
     "ExpectedSarsa",
@@ -306,7 +296,7 @@ class TabularAgent(ABC):
         self.epsilon_decay_steps = check_int("epsilon_decay_steps", epsilon_decay_steps, low=0)
         self.initial_value = check_float("initial_value", initial_value)
         self.rng = as_generator(seed)
-        self._uniforms = iter(())  # a batch of the generator's uniform numbers, see _uniform
+        self._draws = _BatchedGenerator(self.rng)  # what act draws its random numbers from
         self.reset()
 
     @classmethod
@@ -317,7 +307,8 @@ class TabularAgent(ABC):
 
     def reset(self) -> None:
         """Forget everything learned: the table, the visit counts, epsilon's clock (the generator carries on)."""
-        # Python lists of rows: indexing and max() on them is several times faster than numpy's.
+        # Python lists of rows, because with 2 to 5 actions max() of a list takes a tenth of the time of
+        # numpy's max of a row, which would make the agent slower than the environment it learns from.
         self._q: list[list[float]] = [[self.initial_value] * self.n_actions for _ in range(self.n_states)]
         self._visits: list[list[int]] = [[0] * self.n_actions for _ in range(self.n_states)]
         self.steps = 0
@@ -356,34 +347,12 @@ class TabularAgent(ABC):
     def act(self, state: int) -> int:
         """An epsilon-greedy action in ``state``, with the current :attr:`epsilon`.
 
-        The rule of lesson 01's ``epsilon_greedy``: with probability epsilon an action drawn
-        uniformly from ALL actions, otherwise one with the largest value, ties broken
-        uniformly at random (with ties towards index 0, an agent whose table starts at 0
-        would keep trying action 0 only).
+        Lesson 01's rule, :func:`mediarl_lessons.agents.bandits.epsilon_greedy`: with
+        probability epsilon an action drawn uniformly from ALL actions, otherwise one with the
+        largest value, ties broken uniformly at random (with ties towards index 0, an agent
+        whose table starts at 0 would keep trying action 0 only).
         """
-        uniform = self._uniform
-        # int(u * n) with u uniform in [0, 1) is uniform on {0, ..., n-1} (and cheaper than rng.integers).
-        if uniform() < self.epsilon:
-            return int(uniform() * self.n_actions)
-        row = self._q[state]
-        best = max(row)
-        if row.count(best) == 1:  # the common case: one greedy action
-            return row.index(best)
-        ties = [a for a, value in enumerate(row) if value == best]
-        return ties[int(uniform() * len(ties))]
-
-    def _uniform(self) -> float:
-        """A uniform random number in [0, 1) from the agent's generator.
-
-        Drawn 1024 at a time: one ``rng.random()`` call costs about 0.5 µs, as much as the rest
-        of ``act``; taking the next number of a batch costs a tenth of that. The numbers are the
-        generator's, in order, so the seed still fixes everything.
-        """
-        try:
-            return next(self._uniforms)
-        except StopIteration:
-            self._uniforms = iter(self.rng.random(1024).tolist())
-            return next(self._uniforms)
+        return epsilon_greedy(self._q[state], self.epsilon, self._draws)
 
     # ---- learning ------------------------------------------------------------------------
     def step_size(self, state: int, action: int) -> float:
@@ -557,6 +526,31 @@ class ExpectedSarsa(TabularAgent):
                    next_action: int | None, alpha: float) -> float:
         return expected_sarsa_update(self._q, state, action, reward, next_state, terminated, alpha, self.gamma,
                                      self.epsilon)
+
+
+class _BatchedGenerator:
+    """The agent's generator, read 1024 uniform numbers at a time, for :meth:`TabularAgent.act`.
+
+    Why: one ``rng.random()`` call costs about 0.5 µs, as much as the rest of ``act``, and
+    taking the next number of a batch a tenth of that. The numbers are the generator's, in
+    order, so the seed still fixes everything. It has the two methods ``epsilon_greedy`` calls
+    on a ``numpy.random.Generator``: ``random()`` and ``integers(n)``, which is ``int(u * n)``
+    for the next uniform ``u`` (uniform on ``{0, ..., n - 1}``, like the generator's own).
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._batch: Iterator[float] = iter(())
+
+    def random(self) -> float:
+        try:
+            return next(self._batch)
+        except StopIteration:
+            self._batch = iter(self._rng.random(1024).tolist())
+            return next(self._batch)
+
+    def integers(self, n: int) -> int:
+        return int(self.random() * n)
 
 
 def _discrete_sizes(env: gym.Env) -> tuple[int, int]:

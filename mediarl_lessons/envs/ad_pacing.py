@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -14,6 +13,7 @@ from gymnasium import spaces
 from mediarl_lessons._validation import check_action, check_array, check_int
 from mediarl_lessons.envs import rendering
 from mediarl_lessons.envs.rendering import Canvas
+from mediarl_lessons.sampling import cumulative_probabilities, inverse_cdf
 
 
 class AdPacingState(NamedTuple):
@@ -134,12 +134,12 @@ class AdPacingEnv(gym.Env):
       Drawn with numpy alone, about half a millisecond a frame; rendering reads the state
       and draws no random numbers.
 
-    ## Version History
-    - v0: initial version for the course.
-
     ## References
     H. Cai, K. Ren, W. Zhang, K. Malialis, J. Wang, Y. Yu, D. Guo. "Real-Time Bidding by
     Reinforcement Learning in Display Advertising". WSDM 2017.
+
+    ## Version History
+    - v0: initial version for the course.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -192,12 +192,12 @@ class AdPacingEnv(gym.Env):
             self.initial_state_distribution[self.encode(self.n_slots, self.budget, level)] = \
                 self.ctr_level_probability[level]
 
-        # Plain Python lists and cumulative probabilities: `step` samples with one bisect each.
+        # Plain Python lists, and cumulative probabilities for `inverse_cdf`: indexing lists is faster than numpy.
         self._bids = [int(b) for b in self.bid_levels]
         self._clicks = self.clicks_per_level.tolist()
         self._ctr = self.ctr_levels.tolist()
-        self._ctr_cdf = _cdf(self.ctr_level_probability)
-        self._price_cdf = [_cdf(row) for row in self.market_price_probability]
+        self._ctr_cdf = cumulative_probabilities(self.ctr_level_probability)
+        self._price_cdf = [cumulative_probabilities(row) for row in self.market_price_probability]
 
         self._time_left: int | None = None  # None before the first reset
         self._budget_left = 0
@@ -280,7 +280,7 @@ class AdPacingEnv(gym.Env):
         else:
             self._time_left = self.n_slots
             self._budget_left = self.budget
-            self._ctr_level = bisect_right(self._ctr_cdf, self.np_random.random())
+            self._ctr_level = inverse_cdf(self._ctr_cdf, self.np_random.random())
         self._last = None
         self._history = [None] * self.n_slots
         self._first_slot = self.n_slots - self._time_left
@@ -297,7 +297,7 @@ class AdPacingEnv(gym.Env):
         rng = self.np_random
         level = self._ctr_level
         bid = min(self._bids[action], self._budget_left)
-        market_price = bisect_right(self._price_cdf[level], rng.random()) + 1
+        market_price = inverse_cdf(self._price_cdf[level], rng.random()) + 1
         won = bid >= market_price
         reward = self._clicks[level] if won else 0.0
         cost = market_price if won else 0
@@ -306,7 +306,7 @@ class AdPacingEnv(gym.Env):
         self._clicks_so_far += reward
         self._time_left -= 1
         terminated = self._time_left == 0 or self._budget_left == 0
-        self._ctr_level = 0 if terminated else bisect_right(self._ctr_cdf, rng.random())
+        self._ctr_level = 0 if terminated else inverse_cdf(self._ctr_cdf, rng.random())
         self._last = {"action": action, "bid": bid, "market_price": market_price, "won": won,
                       "reward": reward}
         info = {**self._state_info(), "bid": bid, "market_price": market_price, "won": won, "cost": cost}
@@ -540,13 +540,6 @@ def _check_distribution(name: str, value: object, shape: tuple[int | None, ...])
     if not np.allclose(sums, 1.0, atol=1e-6):
         raise ValueError(f"{name} must sum to 1 (along its last axis), got sums {np.round(sums, 6).tolist()}")
     return array / sums[..., None]
-
-
-def _cdf(probabilities: np.ndarray) -> list[float]:
-    """Cumulative probabilities with an exact 1.0 at the end, for ``bisect_right(cdf, u)``."""
-    cdf = np.cumsum(probabilities).tolist()
-    cdf[-1] = 1.0
-    return cdf
 
 
 class AdPacingFeatures(gym.ObservationWrapper):

@@ -49,7 +49,7 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
     the user's interests drift (a mean-reverting random walk around the user's own baseline,
     clipped to [0, 1]) and a fresh set of candidates arrives.
 
-    **What it tests** (in the spirit of bsuite): credit assignment over tens of steps with a
+    What it teaches (lesson 05, bsuite-style): credit assignment over tens of steps with a
     continuous state, where the best immediate choice is not the best plan. The *myopic
     oracle* (`myopic_action()`), which knows the true click probabilities and shows the item
     most likely to be clicked, picks clickbait: high click-through rate, but it drains the
@@ -110,7 +110,7 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
       `TimeLimit` of 500 steps, which a policy only meets by keeping the user's budget from
       ever running out. The unwrapped environment never truncates.
 
-    ## Info
+    ## Information
 
     `reset` and `step` return the oracle quantities of the candidates now on screen (those the
     next action chooses from); the arrays are read-only:

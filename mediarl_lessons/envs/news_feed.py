@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import accumulate
 from typing import Any
 
 import gymnasium as gym
@@ -12,6 +11,7 @@ from gymnasium import spaces
 from mediarl_lessons._validation import check_action, check_float, check_int
 from mediarl_lessons.envs import rendering
 from mediarl_lessons.envs.rendering import Canvas
+from mediarl_lessons.sampling import cumulative_probabilities, inverse_cdf
 
 TOPICS = ("politics", "sports", "tech", "culture", "business")
 SEGMENTS = ("sports fan", "news junkie", "tech enthusiast", "culture lover")
@@ -45,13 +45,6 @@ FEATURE_NAMES = (
     "appeal",
     "topic_match",
 )
-
-
-def _cumulative(probabilities: tuple[float, ...]) -> list[float]:
-    """Cumulative probabilities for inverse-CDF sampling with ``bisect`` (last entry exactly 1)."""
-    cdf = list(accumulate(probabilities))
-    cdf[-1] = 1.0
-    return cdf
 
 
 class NewsFeedEnv(gym.Env):
@@ -230,8 +223,8 @@ class NewsFeedEnv(gym.Env):
         self._obs_template = template
         self._interest_columns = slice(1, 1 + n_topics)
         self._log_interests = np.log(np.array(SEGMENT_INTERESTS))
-        self._segment_cdf = np.array(_cumulative(SEGMENT_PROBABILITIES))
-        self._daypart_cdf = np.array(_cumulative(DAYPART_PROBABILITIES))
+        self._segment_cdf = np.array(cumulative_probabilities(SEGMENT_PROBABILITIES))
+        self._daypart_cdf = np.array(cumulative_probabilities(DAYPART_PROBABILITIES))
 
         # The user to serve next (None before the first reset).
         self._click_probs: np.ndarray | None = None
@@ -263,8 +256,8 @@ class NewsFeedEnv(gym.Env):
         """
         rng = self.np_random
         n_topics = len(TOPICS)
-        segments = np.searchsorted(self._segment_cdf, rng.random(BLOCK), side="right")
-        dayparts = np.searchsorted(self._daypart_cdf, rng.random(BLOCK), side="right")
+        segments = inverse_cdf(self._segment_cdf, rng.random(BLOCK))
+        dayparts = inverse_cdf(self._daypart_cdf, rng.random(BLOCK))
         # Interests: the segment's typical interests, scattered (softmax of noisy log-interests).
         interests = np.exp(self._log_interests[segments]
                            + self.interest_noise * rng.standard_normal((BLOCK, n_topics)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from gymnasium import spaces
 from mediarl_lessons._validation import check_action, check_array, check_int, check_probability
 from mediarl_lessons.envs import rendering
 from mediarl_lessons.envs.rendering import Canvas
+from mediarl_lessons.sampling import cumulative_probabilities, inverse_cdf
 
 CLICKBAIT = 0
 QUALITY = 1
@@ -193,8 +193,7 @@ class SessionRetentionEnv(gym.Env):
         self._quit = quit_array.tolist()
         self._shift = [-1, +1]  # clickbait lowers, quality raises satisfaction
         self._shift_probability = [self.clickbait_letdown, self.quality_uplift]
-        self._start_cdf = np.cumsum(start_array / start_array.sum()).tolist()  # over the levels
-        self._start_cdf[-1] = 1.0
+        self._start_cdf = cumulative_probabilities(start_array / start_array.sum())  # over the levels
 
         self._level: int | None = None  # satisfaction now (None before the first reset)
         self._left = False
@@ -247,7 +246,7 @@ class SessionRetentionEnv(gym.Env):
         if options and "state" in options:  # start from a chosen level (for experiments and tests)
             self._level = check_int("options['state']", options["state"], 0, self.n_levels - 1)
         else:
-            self._level = bisect_right(self._start_cdf, self.np_random.random())
+            self._level = inverse_cdf(self._start_cdf, self.np_random.random())
         self._left = False
         self._last = None
         self._steps = self._clicks = 0
