@@ -4,8 +4,9 @@
     mediarl-lessons demo session-retention --seed 0 --episodes 500
     mediarl-lessons demo ad-pacing --json
     mediarl-lessons demo ad-pacing --plot ad_pacing.png
-    mediarl-lessons build-exercises            # write exercises/ from solutions/
-    mediarl-lessons build-exercises --check    # exit 1 if exercises/ is out of date
+    mediarl-lessons build-exercises            # write exercises/ (and nbgrader's metadata) from solutions/
+    mediarl-lessons build-exercises --check    # exit 1 if exercises/ or solutions/ is out of date
+    mediarl-lessons export --otter otter/      # otter-grader master notebooks made from solutions/
     mediarl-lessons grade 01_bandits submissions/ --csv grades.csv --jobs 2 --seed 123
 
 A mistake on the command line exits with status 2 and one line saying what was wrong,
@@ -94,17 +95,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser(
         "build-exercises",
-        help="generate exercises/ from solutions/ (solution regions stubbed, outputs cleared)",
-        description="Write exercises/NN_name.ipynb from solutions/NN_name.ipynb: every region between "
+        help="generate exercises/ from solutions/ (solution regions stubbed, outputs cleared), as nbgrader would",
+        description="Give every cell of solutions/NN_name.ipynb nbgrader's cell metadata (solution cells, "
+                    "check(...) cells as autograded tests with a hidden strict assert, cells tagged 'instructor' "
+                    "as hidden tests worth 0 points, the other code cells read-only), then write "
+                    "exercises/NN_name.ipynb as nbgrader generate_assignment releases it: every region between "
                     "'### BEGIN SOLUTION' and '### END SOLUTION' becomes '# YOUR CODE HERE' + "
-                    "'raise NotImplementedError()', outputs are cleared and cells tagged 'instructor' dropped.",
+                    "'raise NotImplementedError()', hidden tests and outputs are removed. exercises/README.md "
+                    "is written from solutions/README.md.",
     )
     build.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 with one line per stale file if exercises/ is out of date")
+                       help="write nothing; exit 1 with one line per stale file if exercises/ or solutions/ is "
+                            "out of date")
     build.add_argument("--solutions", metavar="DIR", default="solutions",
                        help="the solution notebooks (default: ./solutions)")
     build.add_argument("--exercises", metavar="DIR", default="exercises",
                        help="where the exercise notebooks go (default: ./exercises)")
+
+    export = commands.add_parser(
+        "export",
+        help="write the exercises in another grading tool's format (otter-grader's master notebooks)",
+        description="Write DIR/NN_name.ipynb, an otter-grader master notebook (the input of 'otter assign') for "
+                    "each solution: each exercise function is a question worth 1 point whose test is "
+                    "check(f, strict=True, quiet=True). See docs/grading.md.",
+    )
+    export.add_argument("--otter", metavar="DIR", required=True,
+                        help="the folder for otter-grader's master notebooks (created if missing)")
+    export.add_argument("--solutions", metavar="DIR", default="solutions",
+                        help="the solution notebooks (default: ./solutions)")
 
     grade = commands.add_parser(
         "grade",
@@ -141,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "build-exercises":
             return _build_exercises(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "grade":
             return _grade(args)
     except UsageError as error:
@@ -239,13 +259,14 @@ def _build_exercises(args: argparse.Namespace) -> int:
         print(f"mediarl-lessons: error: {error}", file=sys.stderr)
         return 1
     if args.check:
-        problems = [f"{build.exercise} is out of date with {build.solution}; run 'mediarl-lessons build-exercises'"
-                    for build in builds if build.stale]
+        problems = [(f"{build.exercise} lacks the nbgrader metadata and grade cells build-exercises gives it"
+                     if build.exercise == build.solution else f"{build.exercise} is out of date with {build.solution}")
+                    + "; run 'mediarl-lessons build-exercises'" for build in builds if build.stale]
         problems += [f"{orphan} has no solution in {solutions}/; delete it or add its solution" for orphan in orphans]
         for problem in problems:
             print(problem, file=sys.stderr)
         if not problems:
-            print(f"{len(builds)} exercise notebook(s) up to date with {solutions}/")
+            print(f"{len(builds)} file(s) up to date with {solutions}/ (solutions, exercises, README)")
         return 1 if problems else 0
     for build in builds:
         if build.stale:
@@ -255,6 +276,30 @@ def _build_exercises(args: argparse.Namespace) -> int:
             print(f"{build.exercise} is up to date")
     for orphan in orphans:
         print(f"warning: {orphan} has no solution in {solutions}/ (left alone)", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import nbformat
+
+    from mediarl_lessons.grading.build import SolutionFormatError, notebook_text, otter_master
+
+    solutions, target = Path(args.solutions), Path(args.otter)
+    paths = sorted(solutions.glob("*.ipynb")) if solutions.is_dir() else []
+    if not paths:
+        raise UsageError(f"no solution notebooks in {str(solutions)!r}; run from the course's root or pass --solutions")
+    try:
+        masters = {path.name: notebook_text(otter_master(nbformat.read(path, as_version=4), name=str(path)))
+                   for path in paths}
+    except SolutionFormatError as error:
+        print(f"mediarl-lessons: error: {error}", file=sys.stderr)
+        return 1
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in masters.items():
+        (target / name).write_text(text, encoding="utf-8")
+        print(f"wrote {target / name}")
     return 0
 
 
