@@ -222,7 +222,7 @@ def lesson06(seeds: list[int]) -> tuple[list[dict], dict]:
     for label, scale in (("scaled", pacing.REWARD_SCALE), ("raw", 1.0)):
         for seed, run in zip(seeds, pacing.train_dqns([agent_rng(seed) for seed in seeds], reward_scale=scale)):
             record = records[seed]
-            policy = pacing.greedy_policy(run.agent, run.env)
+            policy = pacing.dqn_policy_table(run.agent, run.env)
             record[f"fraction {label}"] = mdp.start_value(mdp.policy_values(P, R, policy, 1.0), start) / best
             record[f"estimate {label}"] = start @ run.agent.q_values(features).max(axis=1) / scale / best
             record[f"outside {label}"] = np.mean(np.abs(ns["td_errors"](run.agent)) > 1)

@@ -16,7 +16,7 @@ steps hold one package auction each, so the choice of the step is the bid itself
 - the agent is :class:`~mediarl_lessons.agents.dqn.DQNAgent` with :data:`DQN_SETTINGS`
   (``gamma = 1``: a day is a finite horizon and the time left is in the observation),
   trained for :data:`TRAINING_STEPS` steps;
-- its greedy policy is a plain table, one action per state index (:func:`greedy_policy`),
+- its greedy policy is a plain table, one action per state index (:func:`dqn_policy_table`),
   so :mod:`mediarl_lessons.mdp` scores it EXACTLY on the model, like any tabular policy.
 
 :func:`budget_outcomes` gives, per state and action, the expected spend and (at the end of
@@ -41,6 +41,7 @@ from mediarl_lessons._validation import check_float, check_int
 from mediarl_lessons.agents.dqn import DQNAgent, DQNSettings, DQNTrainingLog
 from mediarl_lessons.agents.dqn_together import train_together
 from mediarl_lessons.envs.ad_pacing import AdPacingEnv, AdPacingFeatures
+from mediarl_lessons import mdp
 from mediarl_lessons.mdp import AD_PACING_GAMMA
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
     "BudgetOutcomes",
     "TrainedPacingDQN",
     "budget_outcomes",
-    "greedy_policy",
+    "dqn_policy_table",
     "make_env",
     "train_dqn",
     "train_dqns",
@@ -135,18 +136,19 @@ def _fresh_agent(seed: int | np.random.Generator, name: str, reward_scale: float
     return DQNAgent.from_env(env, DQN_SETTINGS if settings is None else settings, seed=seed), env
 
 
-def greedy_policy(agent: DQNAgent, env: gym.Env) -> np.ndarray:
-    """The agent's greedy action in every state of an ``AdPacingFeatures`` env, as action indices.
+def dqn_policy_table(agent: DQNAgent, env: gym.Env) -> np.ndarray:
+    """The DQN agent's greedy policy as a table: its greedy action in every state of an
+    ``AdPacingFeatures`` env, as action indices.
 
-    ``agent.q_values(features).argmax(1)``: a table ``(S,)`` that
-    ``mdp.policy_values`` / ``mdp.compare_policies`` evaluate exactly on the model. (Ties go to
-    the lowest action, as in :meth:`DQNAgent.act`.)
+    :func:`mdp.greedy_policy` of the network's Q-values on every state's features, a table
+    ``(S,)`` that ``mdp.policy_values`` / ``mdp.compare_policies`` evaluate exactly on the model.
+    (Exact ties go to the lowest action, as in :meth:`DQNAgent.act`.)
     """
     try:
         features = env.get_wrapper_attr("features")
     except AttributeError:
         raise TypeError("env must be wrapped in AdPacingFeatures (it has no `features` table)") from None
-    return agent.q_values(np.asarray(features)).argmax(axis=1)
+    return mdp.greedy_policy(agent.q_values(np.asarray(features)), atol=0.0)
 
 
 class BudgetOutcomes(NamedTuple):

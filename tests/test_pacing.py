@@ -40,12 +40,12 @@ def test_make_env_scales_rewards_and_keeps_the_features_at_hand():
 def test_greedy_policy_is_the_agents_action_in_every_state():
     env = pacing.make_env()
     agent = DQNAgent.from_env(env, DQNSettings(hidden_sizes=(16,)), seed=0)
-    policy = pacing.greedy_policy(agent, env)
+    policy = pacing.dqn_policy_table(agent, env)
     assert policy.shape == (429,) and policy.dtype.kind == "i"
     assert all(policy[s] == agent.act(env.features[s]) for s in range(0, 429, 7))
     assert len(set(policy.tolist())) > 1  # a random network does not bid the same everywhere
     with pytest.raises(TypeError, match="AdPacingFeatures"):
-        pacing.greedy_policy(agent, gym.make("mediarl/AdPacing-v0"))
+        pacing.dqn_policy_table(agent, gym.make("mediarl/AdPacing-v0"))
 
 
 def test_budget_outcomes_add_up_for_the_hard_budget(model):
