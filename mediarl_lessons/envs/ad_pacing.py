@@ -389,18 +389,14 @@ class AdPacingEnv(gym.Env):
         for slot in range(self.n_slots):
             if slot % every == 0 or slot == self.n_slots - 1 and column >= 14:
                 canvas.text(left + (slot + 0.5) * column, 116, str(slot + 1), rendering.TEXT, align="center")
-        x = 22
-        for color, label in ((rendering.AGENT, "YOUR BID"), (rendering.DARK, "MARKET PRICE"),
-                             (rendering.GOOD, "WON"), ((240, 170, 170), "LOST"), (rendering.TRACK, "SKIPPED")):
-            canvas.rect(x, 374, 10, 8, color)
-            x += 14 + canvas.text(x + 14, 374, label, rendering.MUTED) + 14
+        x = canvas.legend(22, 374, ((rendering.AGENT, "YOUR BID"), (rendering.DARK, "MARKET PRICE"),
+                                    (rendering.GOOD, "WON"), ((240, 170, 170), "LOST"), (rendering.TRACK, "SKIPPED")))
         x += 10
         canvas.text(x, 374, "CTR:", rendering.MUTED)
         x += 30
-        for level in range(self.n_ctr_levels):
-            canvas.rect(x, 374, 10, 8, self._level_color(level))
-            name = self._level_name(level) if self.n_ctr_levels == 3 else ""
-            x += 14 + canvas.text(x + 14, 374, f"{name} {100 * self._ctr[level]:.2g}%".strip(), rendering.MUTED) + 10
+        names = [self._level_name(level) if self.n_ctr_levels == 3 else "" for level in range(self.n_ctr_levels)]
+        canvas.legend(x, 374, [(self._level_color(level), f"{names[level]} {100 * self._ctr[level]:.2g}%".strip())
+                               for level in range(self.n_ctr_levels)], gap=10)
         canvas.pixels.flags.writeable = False
         return canvas.pixels
 

@@ -507,11 +507,8 @@ class InterestFeedEnv(gym.Env[np.ndarray, int]):
             if column >= 10:
                 canvas.text(x + column / 2, rows["topic"] + 3, self.topic_names[topic][0], rendering.PANEL,
                             align="center")
-        x = 22
-        for color, label in ((rendering.GOOD, "QUALITY / MINUTES GAINED"), (rendering.CLICKBAIT, "CLICKBAIT"),
-                             (rendering.BAD, "MINUTES LOST"), (rendering.AGENT, "LAST SHOWN")):
-            canvas.rect(x, 374, 10, 8, color)
-            x += 14 + canvas.text(x + 14, 374, label, rendering.MUTED) + 14
+        canvas.legend(22, 374, ((rendering.GOOD, "QUALITY / MINUTES GAINED"), (rendering.CLICKBAIT, "CLICKBAIT"),
+                                (rendering.BAD, "MINUTES LOST"), (rendering.AGENT, "LAST SHOWN")))
         canvas.pixels.flags.writeable = False
         return canvas.pixels
 

@@ -416,12 +416,8 @@ class LiveChannelsEnv(gym.Env):
         for channel in range(0, self.n_channels, every):
             canvas.text(left + (channel + 0.5) * column, top + bars + 5, str(channel), rendering.TEXT,
                         align="center")
-        legend_y = 374
-        x = 22
-        for color, label in ((rendering.AGENT, "FEATURED LAST"), (rendering.BEST, "BEST FOR THE NEXT VIEWER"),
-                             ((190, 190, 190), "OFFLINE"), ((120, 140, 175), "OTHER CHANNELS")):
-            canvas.rect(x, legend_y, 10, 8, color)
-            x += 14 + canvas.text(x + 14, legend_y, label, rendering.MUTED) + 14
+        canvas.legend(22, 374, ((rendering.AGENT, "FEATURED LAST"), (rendering.BEST, "BEST FOR THE NEXT VIEWER"),
+                                ((190, 190, 190), "OFFLINE"), ((120, 140, 175), "OTHER CHANNELS")))
         canvas.pixels.flags.writeable = False
         return canvas.pixels
 

@@ -409,11 +409,8 @@ class NewsFeedEnv(gym.Env):
                         rendering.MUTED)
             if article % every == 0:
                 canvas.text(x + column / 2, top + bars + 5, str(article), rendering.TEXT, align="center")
-        x = 22
-        for color, label in ((rendering.AGENT, "FEATURED TO THE LAST USER"), (rendering.BEST, "BEST FOR THE NEXT USER"),
-                             ((120, 140, 175), "OTHER ARTICLES")):
-            canvas.rect(x, 374, 10, 8, color)
-            x += 14 + canvas.text(x + 14, 374, label, rendering.MUTED) + 14
+        canvas.legend(22, 374, ((rendering.AGENT, "FEATURED TO THE LAST USER"),
+                                (rendering.BEST, "BEST FOR THE NEXT USER"), ((120, 140, 175), "OTHER ARTICLES")))
         canvas.pixels.flags.writeable = False
         return canvas.pixels
 

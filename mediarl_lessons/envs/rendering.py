@@ -12,6 +12,7 @@ an offline channel), gold the oracle's best choice, orange clickbait.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -253,6 +254,13 @@ class Canvas:
         if x1 > x0 and y1 > y0:
             self.pixels[y0:y1, x0:x1][mask[y0 - y:y1 - y, x0 - x:x1 - x]] = color
         return w
+
+    def legend(self, x: float, y: float, items: Sequence[tuple[Color, str]], gap: int = 14) -> float:
+        """A row of colour swatches, each followed by its label; returns the x where the row ends."""
+        for color, label in items:
+            self.rect(x, y, 10, 8, color)
+            x += 14 + self.text(x + 14, y, label, MUTED) + gap
+        return x
 
     def star(self, cx: float, cy: float, size: int, color: Color) -> None:
         """A small plus-shaped star centred on (cx, cy): the oracle's pick."""
