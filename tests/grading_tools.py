@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from grading_bank import TORCH, WRONG
 
@@ -39,3 +42,16 @@ def run(command: list[str], cwd: Path) -> str:
         raise AssertionError(f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout[-3000:]}"
                              f"\n{result.stderr[-5000:]}")
     return result.stdout
+
+
+def for_every_exercise(exercises: list[str], grade: Callable[[str], Any]) -> dict[str, Any]:
+    """``grade(exercise)`` for every exercise at once; an exception is kept as that exercise's result,
+    so that it is reported by that exercise's test, not by all five."""
+    def one(exercise: str) -> Any:
+        try:
+            return grade(exercise)
+        except Exception as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=min(len(exercises), os.cpu_count() or 1)) as pool:
+        return dict(zip(exercises, pool.map(one, exercises)))

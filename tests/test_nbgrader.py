@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ import pytest
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -r requirements-grading.txt")
 
-from grading_tools import SEED, STUDENTS, bug_source, run  # noqa: E402
+from grading_tools import SEED, STUDENTS, bug_source, for_every_exercise, run  # noqa: E402
 
 from mediarl_lessons.grading import EXERCISES  # noqa: E402
 
@@ -107,17 +106,11 @@ def grade_with_nbgrader_and_the_cli(exercise: str, course: Path) -> dict[str, An
 @pytest.fixture(scope="module")
 def courses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every exercise through nbgrader and the CLI, the exercises at once (an exception is kept as the result)."""
-    def one(exercise: str) -> Any:
-        try:
-            return grade_with_nbgrader_and_the_cli(exercise, tmp_path_factory.mktemp(exercise))
-        except Exception as error:  # reported by that exercise's test, not by all five
-            return error
-
     # nbgrader's gradebook runs the `alembic` command found on PATH: this environment's, activated or not.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        with ThreadPoolExecutor(max_workers=min(len(EXERCISES), os.cpu_count() or 1)) as pool:
-            return dict(zip(EXERCISES, pool.map(one, EXERCISES)))
+        return for_every_exercise(list(EXERCISES), lambda exercise: grade_with_nbgrader_and_the_cli(
+            exercise, tmp_path_factory.mktemp(exercise)))
 
 
 @pytest.mark.parametrize("exercise", list(EXERCISES))

@@ -16,10 +16,8 @@ The five exercises run at once, about a minute on two cores.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import pytest
 
 pytest.importorskip("otter", reason="otter-grader is not installed: pip install -r requirements-grading.txt")
 
-from grading_tools import BUGS, SEED, STUDENTS, bug_source, run  # noqa: E402
+from grading_tools import BUGS, SEED, STUDENTS, bug_source, for_every_exercise, run  # noqa: E402
 
 from mediarl_lessons.cli import main  # noqa: E402
 from mediarl_lessons.grading import EXERCISES  # noqa: E402
@@ -73,14 +71,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert main(["export", "--otter", str(masters), "--solutions", str(ROOT / "solutions")]) == 0
     assert sorted(path.stem for path in masters.glob("*.ipynb")) == sorted(EXERCISES)
 
-    def one(exercise: str) -> Any:
-        try:
-            return grade_with_otter_and_the_cli(exercise, masters, tmp_path_factory.mktemp(exercise))
-        except Exception as error:  # reported by that exercise's test, not by all five
-            return error
-
-    with ThreadPoolExecutor(max_workers=min(len(EXERCISES), os.cpu_count() or 1)) as pool:
-        return dict(zip(EXERCISES, pool.map(one, EXERCISES)))
+    return for_every_exercise(list(EXERCISES), lambda exercise: grade_with_otter_and_the_cli(
+        exercise, masters, tmp_path_factory.mktemp(exercise)))
 
 
 @pytest.mark.parametrize("exercise", list(EXERCISES))

@@ -463,7 +463,9 @@ def _imported_modules(code: types.CodeType) -> set[str]:
 
 
 def _names_in(obj: Any) -> set[str]:
-    """Every name the code of a function (or of a class's methods) refers to."""
+    """Every name the code of a function (or of a class's methods, or a compiled statement) refers to."""
+    if isinstance(obj, types.CodeType):
+        return _code_names(obj)
     if isinstance(obj, type):
         names: set[str] = set()
         for member in vars(obj).values():
@@ -597,7 +599,8 @@ def run_check(check: FunctionCheck, func: Callable[..., Any], seed: int = DEFAUL
 
 
 def checked_with(func: Any, exercise: str, name: str) -> str:
-    """The feedback line saying which reference functions stood in while ``func`` was checked."""
+    """The feedback line saying which reference functions stood in while ``func`` (a function,
+    class or the compiled statement defining it) was checked."""
     others = others_used(func, exercise, name)
     if not others:
         return ""

@@ -394,26 +394,15 @@ def _function_result(record: dict[str, Any], failures: dict[int, tuple[str, str]
 
 
 def _note_of(batch: Batch, extraction: Extraction, name: str) -> str:
-    """``checked_with``'s note for a submission's function, from the names its chunks use."""
-    namespace: dict[str, Any] = {}
-    for chunk in extraction.chunks:
-        if name in chunk.defines:
-            try:  # compiled, never run: only to read the names its code refers to
-                code = compile(chunk.source, "submission", "exec", flags=extraction.future_flags, dont_inherit=True)
-            except SyntaxError:
-                return ""
-            namespace = {"__code__": code}
-    code = namespace.get("__code__")
-    if code is None:
+    """``checked_with``'s note for a submission's function, from the statement that defines it last."""
+    defining = [chunk for chunk in extraction.chunks if name in chunk.defines]
+    if not defining:
         return ""
-    return checked_with(_CodeNames(code), batch.exercise, name)
-
-
-class _CodeNames:
-    """Stands for a function in :func:`checked_with`: only its ``__code__`` is read."""
-
-    def __init__(self, code: Any) -> None:
-        self.__code__ = code
+    try:  # compiled, never run: only to read the names its code refers to
+        code = compile(defining[-1].source, "submission", "exec", flags=extraction.future_flags, dont_inherit=True)
+    except SyntaxError:
+        return ""
+    return checked_with(code, batch.exercise, name)
 
 
 def _not_attempted(checks: list[CheckResult]) -> str:
