@@ -9,7 +9,7 @@ this process, taking turns:
   ``--before`` (default ``eb9cf98``, the last commit before the speed tricks moved out of
   ``dqn.py`` into ``agents/dqn_fast.py``);
 - **after**: ``DQNAgent`` from this working tree, as the course runs it;
-- **after, acting through torch**: the same, but acting with ``agent.greedy_action`` (the
+- **after, acting through torch**: the same, but acting with ``agent.q_values`` (the
   torch network) instead of ``dqn_fast.NumpyQNetworkMirror``: what the mirror buys.
 
 Each round trains a fresh agent of each for ``--steps`` environment steps and times the
@@ -62,7 +62,7 @@ def timed_run(module: types.ModuleType, steps: int, seed: int, *, act_with_torch
     env = gym.make(ENV_ID)
     agent = module.DQNAgent.from_env(env, module.DQNSettings(), seed=seed)
     if act_with_torch:
-        agent._greedy_action_fast = lambda: agent.greedy_action
+        agent._q_values_fast = lambda: agent.q_values
     start = time.perf_counter()
     agent.train(env, steps, progress=False)
     return time.perf_counter() - start

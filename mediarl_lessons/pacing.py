@@ -142,7 +142,7 @@ def dqn_policy_table(agent: DQNAgent, env: gym.Env) -> np.ndarray:
 
     :func:`mdp.greedy_policy` of the network's Q-values on every state's features, a table
     ``(S,)`` that ``mdp.policy_values`` / ``mdp.compare_policies`` evaluate exactly on the model.
-    (Exact ties go to the lowest action, as in :meth:`DQNAgent.act`.)
+    (Exact ties go to the lowest action, as in :meth:`DQNAgent.greedy_action`.)
     """
     try:
         features = env.get_wrapper_attr("features")

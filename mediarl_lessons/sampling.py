@@ -14,6 +14,9 @@ market price and a click-through level (``AdPacing-v0``), a viewer's mood at the
 (``SessionRetention-v0``), a user's segment and time of day (``NewsFeed-v0``). The caller
 draws the uniform numbers from its own generator, one at a time or a block at once, so each
 keeps its own seeded stream of random numbers.
+
+:func:`softmax` turns preferences into such probabilities: a gradient bandit's policy
+(lesson 01), the logging policy of lesson 02's logs, a NewsFeed user's interests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-__all__ = ["cumulative_probabilities", "inverse_cdf"]
+__all__ = ["cumulative_probabilities", "inverse_cdf", "softmax"]
 
 
 def cumulative_probabilities(probabilities: np.ndarray | list[float] | tuple[float, ...]) -> list[float]:
@@ -60,3 +63,18 @@ def inverse_cdf(cdf: np.ndarray | list[float], u: np.ndarray | float) -> np.ndar
         return np.searchsorted(cdf, u * cdf[-1], side="right")
     scaled = np.asarray(u) * cdf[..., -1]
     return (cdf <= scaled[..., np.newaxis]).sum(axis=-1)
+
+
+def softmax(preferences: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""Action probabilities from preferences (Sutton & Barto, eq. 2.11), without overflow.
+
+    .. math:: \pi(a) = \frac{e^{H(a)}}{\sum_b e^{H(b)}} = \frac{e^{H(a) - m}}{\sum_b e^{H(b) - m}},
+        \quad m = \max_b H(b).
+
+    Subtracting the largest preference changes nothing mathematically, but keeps every
+    exponent <= 0: ``exp(1000)`` overflows to ``inf`` (and ``inf / inf`` is ``nan``), while
+    ``exp(0) = 1`` and ``exp(-1000) = 0`` are harmless.
+    """
+    preferences = np.asarray(preferences, dtype=np.float64)
+    exponentials = np.exp(preferences - preferences.max(axis=axis, keepdims=True))
+    return exponentials / exponentials.sum(axis=axis, keepdims=True)

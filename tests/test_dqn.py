@@ -301,6 +301,9 @@ def test_act_is_greedy_by_default_and_validates():
     observations = np.random.default_rng(0).random((200, 3), dtype=np.float32)
     greedy = [agent.act(obs) for obs in observations]
     assert greedy == agent.q_values(observations).argmax(axis=1).tolist(), "act() must be the argmax of Q"
+    picks = np.bincount([agent.act(observations[0], epsilon=0.2) for _ in range(4000)], minlength=4)
+    best = int(agent.q_values(observations[0]).argmax())
+    assert abs(picks[best] / 4000 - (0.8 + 0.2 / 4)) < 0.03, f"epsilon=0.2 explores over ALL actions: {picks}"
     counts = np.bincount([agent.act(observations[0], epsilon=1.0) for _ in range(4000)], minlength=4)
     assert np.all(np.abs(counts / 4000 - 0.25) < 0.04), f"epsilon=1 must be uniform over all actions: {counts}"
     with pytest.raises(ValueError, match="epsilon"):
@@ -349,15 +352,17 @@ def test_the_numpy_mirror_computes_the_q_networks_values(hidden_sizes):
     assert_same_greedy_actions([mirror.greedy_action(obs) for obs in observations], expected)
 
 
-def test_the_agents_fast_greedy_action_agrees_with_its_q_network(trained_agent):
+def test_the_agents_fast_q_values_agree_with_its_q_network(trained_agent):
     fresh = DQNAgent(16, 5, DQNSettings(), seed=0)
     observations = real_observations(3_000, seed=2)
     for agent in (fresh, trained_agent):
-        fast = agent._greedy_action_fast()
+        fast = agent._q_values_fast()
         assert isinstance(fast.__self__, NumpyQNetworkMirror), "on the CPU the agent acts through the mirror"
         with torch.no_grad():
             q_values = agent.q_net(torch.from_numpy(observations)).numpy()
-        actions = [fast(obs) for obs in observations]
+        fast_q_values = np.array([fast(obs) for obs in observations])
+        np.testing.assert_allclose(fast_q_values, q_values, rtol=1e-5, atol=1e-5)
+        actions = fast_q_values.argmax(axis=1).tolist()
         assert_same_greedy_actions(actions, q_values)
         assert_same_greedy_actions([agent.greedy_action(obs) for obs in observations], q_values)
         assert [agent.act(obs) for obs in observations[:500]] == actions[:500], "act() is the fast path"

@@ -89,6 +89,23 @@ def log_run(**kwargs) -> list[np.ndarray]:
     return [np.asarray(getattr(log, field.name)) for field in fields(log)]
 
 
+def dqn_run(together: bool = False, steps: int = 300) -> list[np.ndarray]:
+    """A small DQN's first steps on InterestFeed-v0 (epsilon still high), alone or two side by
+    side (``train_together``): the actions it stored, its returns and losses."""
+    from mediarl_lessons.agents.dqn import DQNAgent, DQNSettings
+    from mediarl_lessons.agents.dqn_together import train_together
+
+    settings = DQNSettings(buffer_size=1_000, learning_starts=100, hidden_sizes=(16,), epsilon_decay_steps=200)
+    envs = [gym.make("mediarl/InterestFeed-v0") for _ in range(2 if together else 1)]
+    agents = [DQNAgent.from_env(envs[0], settings, seed=9 + i) for i in range(len(envs))]
+    if together:
+        logs = train_together(agents, envs, steps, progress=False)
+    else:
+        logs = [agents[0].train(envs[0], steps, progress=False)]
+    return [array for agent, log in zip(agents, logs)
+            for array in (agent.buffer.actions[:agent.buffer.size], log.episode_returns, log.losses)]
+
+
 def same(first: list[np.ndarray], second: list[np.ndarray]) -> bool:
     return len(first) == len(second) and all(a.shape == b.shape and np.array_equal(a, b)
                                              for a, b in zip(first, second))
@@ -158,8 +175,10 @@ RULES = {
         bandits.epsilon_greedy, last_arm,
         {**for_runs("EpsilonGreedy", lambda n: bandit_run(eg(0.1), n)),
          **for_runs("EpsilonGreedy(epsilon=0)", lambda n: bandit_run(eg(0.0), n)),
-         **for_runs("OptimisticGreedy", lambda n: bandit_run(optimistic, n)), **TABULAR},
-        {"mediarl_lessons.agents.bandits", "mediarl_lessons.agents.tabular"}),
+         **for_runs("OptimisticGreedy", lambda n: bandit_run(optimistic, n)), **TABULAR,
+         "DQNAgent.train": dqn_run, "dqn_together.train_together": lambda: dqn_run(together=True)},
+        {"mediarl_lessons.agents.bandits", "mediarl_lessons.agents.tabular", "mediarl_lessons.agents.dqn",
+         "mediarl_lessons.agents.dqn_together"}),
     "random_argmax": Rule(
         bandits.random_argmax, worst_index,
         {**for_runs("EpsilonGreedy", lambda n: bandit_run(eg(0.1), n)),
@@ -188,8 +207,10 @@ RULES = {
     "softmax": Rule(
         bandits.softmax, lambda preferences, axis=-1: np.full(np.shape(preferences), 1.0 / np.shape(preferences)[axis]),
         {**for_runs("GradientBandit", lambda n: bandit_run(gradient, n)),
-         "offline.collect_logs (softmax behaviour)": log_run},
-        {"mediarl_lessons.agents.bandits", "mediarl_lessons.offline"}),
+         "offline.collect_logs (softmax behaviour)": log_run,
+         "NewsFeed-v0 (its users' interests)": lambda: env_run("mediarl/NewsFeed-v0")},
+        {"mediarl_lessons.sampling", "mediarl_lessons.agents.bandits", "mediarl_lessons.offline",
+         "mediarl_lessons.envs.news_feed"}),
     "gradient_bandit_update": Rule(
         bandits.gradient_bandit_update, lambda preferences, action, reward, baseline, alpha: np.array(preferences),
         for_runs("GradientBandit", lambda n: bandit_run(gradient, n)),
@@ -252,7 +273,7 @@ def test_every_agent_runs_at_least_one_exercise_rule():
 
 def test_the_modules_import_the_rules_rather_than_copy_them():
     assert tabular.epsilon_greedy is bandits.epsilon_greedy
-    assert offline.softmax is bandits.softmax
+    assert offline.softmax is bandits.softmax is news_feed.softmax is sampling.softmax
     for module in (bandits, offline, ad_pacing, news_feed, session_retention):
         assert module.inverse_cdf is sampling.inverse_cdf, module.__name__
 
@@ -270,13 +291,30 @@ def test_one_row_is_broken_exactly_as_the_one_dimensional_rule(values):
         assert np.array_equal(draws_after(one), draws_after(row))
 
 
-def test_one_row_of_epsilon_greedy_draws_as_the_one_dimensional_rule_for_0_lt_epsilon_lt_1():
+@pytest.mark.parametrize("epsilon", [0.0, 0.3, 1.0])
+def test_one_row_of_epsilon_greedy_draws_as_the_one_dimensional_rule(epsilon):
+    """Every run tosses its coin, also at epsilon 0 and 1: one convention, the textbook's."""
     q_values = np.array([0.0, 2.0, 2.0, 1.0])
     for seed in range(50):
         one, row = np.random.default_rng(seed), np.random.default_rng(seed)
-        assert bandits.epsilon_greedy(q_values[np.newaxis], 0.3, row).tolist() == [
-            bandits.epsilon_greedy(q_values, 0.3, one)]
+        assert bandits.epsilon_greedy(q_values[np.newaxis], epsilon, row).tolist() == [
+            bandits.epsilon_greedy(q_values, epsilon, one)]
         assert np.array_equal(draws_after(one), draws_after(row))
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 1.0])
+def test_many_rows_toss_a_coin_each_also_when_the_outcome_is_certain(epsilon):
+    """One random number per run for the coins, whatever epsilon: ``n_runs`` rows with no tie
+    consume ``n_runs`` uniforms (plus one arm per exploring run)."""
+    q_values = np.arange(12.0).reshape(3, 4)
+    rng, replay = np.random.default_rng(3), np.random.default_rng(3)
+    actions = bandits.epsilon_greedy(q_values, epsilon, rng)
+    coins = replay.random(3)
+    explore = np.flatnonzero(coins < epsilon)
+    expected = np.full(3, 3)
+    expected[explore] = replay.integers(4, size=explore.size)
+    assert actions.tolist() == expected.tolist()
+    assert np.array_equal(draws_after(rng), draws_after(replay))
 
 
 def test_the_list_rows_of_the_tabular_agents_draw_as_arrays():

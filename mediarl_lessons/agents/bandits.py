@@ -4,7 +4,8 @@ The pure functions are the one-step rules of the exercises, exactly as their con
 ``docs/exercises.md`` state them (the grader checks a student's function against these):
 :func:`epsilon_greedy` (with :func:`random_argmax`, the greedy choice with ties broken at
 random), :func:`sample_average` and :func:`recency_weighted_average` (the two ways to update
-an estimate), :func:`ucb_scores`, :func:`thompson_bernoulli`, :func:`softmax` and
+an estimate), :func:`ucb_scores`, :func:`thompson_bernoulli`, :func:`softmax` (defined in
+:mod:`mediarl_lessons.sampling`, beside the sampler, because the simulators use it too) and
 :func:`gradient_bandit_update`, :func:`linucb_scores` and :func:`linucb_update`. Every
 agent below calls them, so the rule a learner writes in an exercise is the rule the agent
 runs (``tests/test_one_rule.py`` replaces each rule and watches the agents change).
@@ -59,7 +60,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from mediarl_lessons._validation import as_generator, check_action, check_float, check_int
-from mediarl_lessons.sampling import inverse_cdf
+from mediarl_lessons.sampling import inverse_cdf, softmax
 
 __all__ = [
     "BanditAgent",
@@ -206,21 +207,6 @@ def thompson_bernoulli(successes: np.ndarray, failures: np.ndarray, rng: np.rand
         raise ValueError("successes and failures must be counts >= 0")
     theta = rng.beta(prior_successes + successes, prior_failures + failures)
     return int(np.argmax(theta))  # continuous draws: ties have probability 0
-
-
-def softmax(preferences: np.ndarray, axis: int = -1) -> np.ndarray:
-    r"""Action probabilities from preferences (Sutton & Barto, eq. 2.11), without overflow.
-
-    .. math:: \pi(a) = \frac{e^{H(a)}}{\sum_b e^{H(b)}} = \frac{e^{H(a) - m}}{\sum_b e^{H(b) - m}},
-        \quad m = \max_b H(b).
-
-    Subtracting the largest preference changes nothing mathematically, but keeps every
-    exponent <= 0: ``exp(1000)`` overflows to ``inf`` (and ``inf / inf`` is ``nan``), while
-    ``exp(0) = 1`` and ``exp(-1000) = 0`` are harmless.
-    """
-    preferences = np.asarray(preferences, dtype=np.float64)
-    exponentials = np.exp(preferences - preferences.max(axis=axis, keepdims=True))
-    return exponentials / exponentials.sum(axis=axis, keepdims=True)
 
 
 def gradient_bandit_update(preferences: np.ndarray, action: int, reward: float, baseline: float,
@@ -868,22 +854,17 @@ def _random_argmax_runs(values: np.ndarray, rng: np.random.Generator) -> np.ndar
 def _epsilon_greedy_runs(q_values: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
     """:func:`epsilon_greedy` for every row of ``(n_runs, K)`` ``q_values``: ``(n_runs,)`` int64.
 
-    Unlike the 1-D rule, it tosses no coin whose outcome is certain (``epsilon`` 0 or 1), which
-    saves ``n_runs`` random numbers a step; so even a single row draws differently from the
-    1-D rule when ``epsilon`` is 0 or 1. With several rows, the ties are broken first and the
-    coins tossed after, all rows at once.
+    The same rule: every run tosses its exploration coin (also when ``epsilon`` is 0 or 1), an
+    exploring run draws any arm uniformly, the others take a best arm, ties broken at random.
+    One row draws exactly what the 1-D rule draws; with several rows, the ties are broken first
+    and the coins tossed after, all rows at once.
     """
     n_runs, n_arms = q_values.shape
-    if epsilon == 1.0:
-        return rng.integers(n_arms, size=n_runs)
     if n_runs == 1:
-        if epsilon > 0.0 and rng.random() < epsilon:
-            return np.array([rng.integers(n_arms)], dtype=np.int64)
-        return np.array([random_argmax(q_values[0], rng)], dtype=np.int64)
+        return np.array([epsilon_greedy(q_values[0], epsilon, rng)], dtype=np.int64)
     actions = random_argmax(q_values, rng)
-    if epsilon > 0.0:
-        explore = np.flatnonzero(rng.random(n_runs) < epsilon)
-        actions[explore] = rng.integers(n_arms, size=explore.size)
+    explore = np.flatnonzero(rng.random(n_runs) < epsilon)
+    actions[explore] = rng.integers(n_arms, size=explore.size)
     return actions
 
 

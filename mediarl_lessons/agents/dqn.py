@@ -89,6 +89,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mediarl_lessons._validation import as_generator, check_float, check_int
+from mediarl_lessons.agents.bandits import epsilon_greedy
 from mediarl_lessons.agents.dqn_fast import NumpyQNetworkMirror, fused_adam, limit_torch_threads
 from mediarl_lessons.agents.tabular import linear_schedule
 from mediarl_lessons.evaluation import evaluate_policy
@@ -596,19 +597,12 @@ class DQNAgent:
 
     # ---- acting --------------------------------------------------------------------------
     def act(self, obs: np.ndarray, epsilon: float = 0.0) -> int:
-        """An epsilon-greedy action: with probability ``epsilon`` a uniformly random one
-        (from ALL actions), otherwise the one with the largest Q-value (ties to the lowest index)."""
-        if not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon must be a number in [0.0, 1.0], got {epsilon}")
+        """An epsilon-greedy action: lesson 01's rule, :func:`~mediarl_lessons.agents.bandits.epsilon_greedy`,
+        on the Q-values of ``obs``. With probability ``epsilon`` a uniformly random action (from
+        ALL actions), otherwise one with the largest Q-value, ties broken at random."""
         if np.shape(obs) != (self.obs_dim,):
             raise ValueError(f"obs must have shape ({self.obs_dim},), got {np.shape(obs)}")
-        return self._epsilon_greedy(obs, epsilon, self._greedy_action_fast())
-
-    def _epsilon_greedy(self, obs: np.ndarray, epsilon: float, greedy_action: Callable[[np.ndarray], int]) -> int:
-        """Explore with probability ``epsilon``, otherwise exploit: ``greedy_action(obs)``."""
-        if epsilon > 0.0 and self.rng.random() < epsilon:
-            return int(self.rng.integers(self.n_actions))  # explore: any action, uniformly
-        return greedy_action(obs)  # exploit: argmax_a Q(obs, a)
+        return epsilon_greedy(self._q_values_fast()(obs), epsilon, self.rng)
 
     def greedy_action(self, obs: np.ndarray) -> int:
         """``argmax_a Q(obs, a)`` of the online network :attr:`q_net`, ties to the lowest index."""
@@ -618,14 +612,14 @@ class DQNAgent:
             q = self.q_net(torch.as_tensor(obs, dtype=torch.float32, device=self.device))
         return int(q.argmax())
 
-    def _greedy_action_fast(self) -> Callable[[np.ndarray], int]:
-        """:meth:`greedy_action` as a function, the same network evaluated faster for one
-        observation: on the CPU a :class:`~mediarl_lessons.agents.dqn_fast.NumpyQNetworkMirror`
-        of :attr:`q_net` (it shares the network's weights, so it follows every gradient step);
-        elsewhere :meth:`greedy_action` itself. ``tests/test_dqn.py`` checks that the two agree."""
+    def _q_values_fast(self) -> Callable[[np.ndarray], np.ndarray]:
+        """:meth:`q_values` of one observation as a function, the same network evaluated faster:
+        on the CPU a :class:`~mediarl_lessons.agents.dqn_fast.NumpyQNetworkMirror` of
+        :attr:`q_net` (it shares the network's weights, so it follows every gradient step);
+        elsewhere :meth:`q_values` itself. ``tests/test_dqn.py`` checks that the two agree."""
         if self.device.type == "cpu":
-            return NumpyQNetworkMirror(self.q_net).greedy_action
-        return self.greedy_action
+            return NumpyQNetworkMirror(self.q_net).q_values
+        return self.q_values
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """The online network's Q-values of one observation ``(obs_dim,)`` or a batch ``(B, obs_dim)``."""
@@ -682,12 +676,13 @@ class DQNAgent:
         with limit_torch_threads(s.torch_threads):
             obs, _ = env.reset(seed=seed)
             episode_return, episode_length = 0.0, 0
-            greedy_action = self._greedy_action_fast()  # argmax_a Q(obs, a), following q_net's updates
+            q_values = self._q_values_fast()  # Q(obs, .) of q_net, following its updates
             for t in range(steps):
-                # 1. Act: explore with probability epsilon, else greedy.
+                # 1. Act: lesson 01's epsilon-greedy rule on Q(obs, .): explore with probability
+                #    epsilon, else an action with the largest Q-value.
                 epsilon = self.epsilon
                 epsilons[t] = epsilon
-                action = self._epsilon_greedy(obs, epsilon, greedy_action)
+                action = epsilon_greedy(q_values(obs), epsilon, self.rng)
 
                 # 2. Step, and store the transition. `terminated`, NOT `terminated or truncated`:
                 #    after a time limit the state still has a future, so its target bootstraps.
@@ -766,8 +761,8 @@ class DQNAgent:
             raise ValueError(f"the agent has obs_dim={self.obs_dim}, n_actions={self.n_actions} but the "
                              f"environment has {obs_dim}-dimensional observations and {n_actions} actions")
         with limit_torch_threads(self.settings.torch_threads):
-            greedy_action = self._greedy_action_fast()
-            return evaluate_policy(env, lambda obs, info: greedy_action(obs), episodes=episodes, seed=seed,
+            q_values = self._q_values_fast()
+            return evaluate_policy(env, lambda obs, info: int(q_values(obs).argmax()), episodes=episodes, seed=seed,
                                    max_steps=max_steps)
 
     # ---- saving and loading ----------------------------------------------------------------

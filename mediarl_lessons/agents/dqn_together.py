@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from mediarl_lessons._validation import check_int
+from mediarl_lessons.agents.bandits import epsilon_greedy
 from mediarl_lessons.agents.dqn import (
     Batch,
     DQNAgent,
@@ -147,14 +148,12 @@ def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: i
             observations = [env.reset(seed=int(agent.rng.integers(2**31)))[0] for agent, env in zip(agents, envs)]
             episode_return, episode_length = [0.0] * n, [0] * n
             for t in range(steps):
-                # 1. Act: each agent flips its own exploration coin; the greedy actions of all the
-                #    networks come from one batched forward pass.
+                # 1. Act: lesson 01's epsilon-greedy rule, each agent with its own generator on its
+                #    own network's Q-values (all networks in one batched forward pass).
                 epsilon = agents[0].epsilon
                 epsilons[t] = epsilon
-                explores = [epsilon > 0.0 and agent.rng.random() < epsilon for agent in agents]
-                greedy = _greedy_actions(q_stack, observations, device) if not all(explores) else None
-                actions = [int(agent.rng.integers(agent.n_actions)) if explore else int(greedy[i])
-                           for i, (agent, explore) in enumerate(zip(agents, explores))]
+                q_values = _q_values(q_stack, observations, device)
+                actions = [epsilon_greedy(q_values[i], epsilon, agent.rng) for i, agent in enumerate(agents)]
 
                 # 2. Step each environment and store each transition in its agent's buffer.
                 for i, (agent, env) in enumerate(zip(agents, envs)):
@@ -207,11 +206,11 @@ def train_together(agents: Sequence[DQNAgent], envs: Sequence[gym.Env], steps: i
     ) for i in range(n)]
 
 
-def _greedy_actions(q_stack: StackedQNetworks, observations: list[np.ndarray], device: torch.device) -> np.ndarray:
-    """Each network's greedy action for its own observation (ties to the lowest index)."""
+def _q_values(q_stack: StackedQNetworks, observations: list[np.ndarray], device: torch.device) -> np.ndarray:
+    """Each network's Q-values of its own observation, ``(N, n_actions)``."""
     obs = torch.as_tensor(np.stack(observations), dtype=torch.float32, device=device).unsqueeze(1)  # (N, 1, obs_dim)
     with torch.no_grad():
-        return q_stack(obs).squeeze(1).argmax(dim=-1).cpu().numpy()
+        return q_stack(obs).squeeze(1).cpu().numpy()
 
 
 def _gradient_step(agents: list[DQNAgent], q_stack: StackedQNetworks, target_stack: StackedQNetworks,

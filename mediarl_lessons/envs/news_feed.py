@@ -11,7 +11,7 @@ from gymnasium import spaces
 from mediarl_lessons._validation import check_action, check_float, check_int
 from mediarl_lessons.envs import rendering
 from mediarl_lessons.envs.rendering import Canvas
-from mediarl_lessons.sampling import cumulative_probabilities, inverse_cdf
+from mediarl_lessons.sampling import cumulative_probabilities, inverse_cdf, softmax
 
 TOPICS = ("politics", "sports", "tech", "culture", "business")
 SEGMENTS = ("sports fan", "news junkie", "tech enthusiast", "culture lover")
@@ -259,9 +259,8 @@ class NewsFeedEnv(gym.Env):
         segments = inverse_cdf(self._segment_cdf, rng.random(BLOCK))
         dayparts = inverse_cdf(self._daypart_cdf, rng.random(BLOCK))
         # Interests: the segment's typical interests, scattered (softmax of noisy log-interests).
-        interests = np.exp(self._log_interests[segments]
-                           + self.interest_noise * rng.standard_normal((BLOCK, n_topics)))
-        interests /= interests.sum(axis=1, keepdims=True)
+        interests = softmax(self._log_interests[segments]
+                            + self.interest_noise * rng.standard_normal((BLOCK, n_topics)), axis=1)
         topic_match = interests[:, self.article_topics]  # (BLOCK, n_articles)
 
         logits = self._logit_offset[dayparts] + self.interest_weight * topic_match
