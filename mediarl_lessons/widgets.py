@@ -21,6 +21,14 @@ An error in the first draw fails the cell that builds the explorer. An error in 
 (a control moved to a value ``draw`` cannot handle) shows its traceback in place of the
 figure, where the learner is looking, rather than in JupyterLab's log console.
 
+A reader without a kernel sees the first figure too. The explorer's box displays with the
+usual widget view and, beside it in the same output, a still picture of that figure
+(``image/png``) with a strip below it naming the controls' starting values and saying that
+moving them needs a running notebook in JupyterLab; the plain-text view says the same. A live
+front end (JupyterLab) shows one of an output's representations, the widget, so the picture
+never appears next to it; a static view (GitHub, the course's website) cannot show a widget
+and shows the picture instead.
+
 The parts carry CSS classes, so browser tests (``tests/browser``) can find them:
 ``mediarl-explorer`` (the whole box), ``mediarl-explorer-controls`` (the row of controls),
 ``mediarl-explorer-status`` (says "running..." while ``draw`` runs) and
@@ -29,13 +37,41 @@ The parts carry CSS classes, so browser tests (``tests/browser``) can find them:
 
 from __future__ import annotations
 
+import base64
+import io
+import textwrap
 from collections.abc import Callable
 
 import ipywidgets as widgets
+import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython import get_ipython
 from IPython.display import display
 from matplotlib.figure import Figure
+
+#: What a static view says under an explorer's picture (and in its plain-text view).
+STILL_NOTE = "A still picture: to move the controls, run this notebook in JupyterLab."
+
+
+class _ExplorerBox(widgets.VBox):
+    """The explorer's box: a live widget in JupyterLab, a still picture of its first figure elsewhere.
+
+    Its display carries, besides the widget view, ``image/png`` (the first figure with a line
+    naming the controls' starting values and :data:`STILL_NOTE`) and a plain-text note: a
+    front end shows the richest representation it can render, so JupyterLab shows the widget
+    alone and a static view shows the picture.
+    """
+
+    still_png: str | None = None  # base64, as the image/png of a Jupyter output
+    still_text: str = ""
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.still_text
+        if self.still_png is not None:
+            bundle["image/png"] = self.still_png
+        return bundle
 
 
 def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidget], *,
@@ -70,6 +106,8 @@ def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidge
                 figure = draw(**values)
                 # As state, not as output routed to the widget: see the module docstring.
                 figure_area.outputs = (_display_output(figure),)
+                box.still_text = f"{_settings(controls)}\n{STILL_NOTE}"
+                box.still_png = _still_png(figure, box.still_text)
                 return
             # Inside the Output widget, an error raised by a later draw shows (in a live
             # notebook) as a traceback that replaces the old figure.
@@ -82,17 +120,47 @@ def explorer(draw: Callable[..., Figure], controls: dict[str, widgets.ValueWidge
                 plt.close(figure)
             status.value = ""
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
     controls_row = widgets.HBox(list(controls.values()) + [status])
     controls_row.add_class("mediarl-explorer-controls")
     children = [controls_row]
     if description:
         children.insert(0, widgets.HTML(f"<b>{description}</b>"))
-    box = widgets.VBox(children + [figure_area])
+    box = _ExplorerBox(children + [figure_area])
     box.add_class("mediarl-explorer")
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
     return box
+
+
+def _settings(controls: dict[str, widgets.ValueWidget]) -> str:
+    """The controls' values as a reader sees them: "epsilon = 0.1, audience CTR = high"."""
+    parts = []
+    for name, control in controls.items():
+        label = getattr(control, "label", None)  # a dropdown's shown option, not its value
+        parts.append(f"{control.description or name} = {control.value if label is None else label}")
+    return "Starting settings: " + ", ".join(parts)
+
+
+def _still_png(figure: Figure, note: str) -> str:
+    """The figure as a PNG (base64) with ``note`` in small grey type in a strip below it (below
+    everything the figure draws, a legend under the axes included); the figure is not changed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", facecolor="white")
+    picture = mpimg.imread(io.BytesIO(buffer.getvalue()), format="png")
+    width, dpi, points = picture.shape[1], figure.dpi, 9
+    chars_per_line = max(20, int(width / (0.55 * points * dpi / 72)))
+    lines = [piece for line in note.splitlines() for piece in textwrap.wrap(line, chars_per_line)]
+    strip = Figure(figsize=(width / dpi, (len(lines) * 1.5 * points + 8) / 72), dpi=dpi, facecolor="white")
+    strip.text(4 / width, 0.5, "\n".join(lines), ha="left", va="center", fontsize=points, color="0.3",
+               linespacing=1.5)
+    buffer = io.BytesIO()
+    strip.savefig(buffer, format="png", facecolor="white")
+    below = mpimg.imread(io.BytesIO(buffer.getvalue()), format="png")
+    below = np.pad(below[:, :width], ((0, 0), (0, max(0, width - below.shape[1])), (0, 0)), constant_values=1.0)
+    buffer = io.BytesIO()
+    mpimg.imsave(buffer, np.concatenate([picture[..., :3], below[..., :3]]), format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _display_output(figure: Figure) -> dict:

@@ -86,3 +86,54 @@ def test_plot_testbed_smooths_with_a_moving_average():
     with pytest.raises(ValueError, match="smooth"):
         plot_testbed({"eps 0.1": result}, "reward", smooth=0)
     plt.close("all")
+
+
+def _explorer_for_static_views():
+    def draw(epsilon, audience):
+        figure, ax = plt.subplots(figsize=(6, 3))
+        ax.plot([0, 1], [0, epsilon], label="curve")
+        figure.legend(loc="lower center")  # under the axes: the note must not cover it
+        figure.subplots_adjust(bottom=0.3)
+        return figure
+
+    controls = {"epsilon": widgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.05, description="epsilon"),
+                "audience": widgets.Dropdown(options=[("low CTR", 0), ("high CTR", 1)], value=1)}
+    return explorer(draw, controls), controls, draw
+
+
+def test_explorer_displays_as_a_widget_with_a_still_picture_for_static_views():
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+
+    box, controls, draw = _explorer_for_static_views()
+    bundle = box._repr_mimebundle_()
+    # JupyterLab renders the widget view (its renderer outranks image/png); GitHub and the
+    # website cannot, and show the PNG; a text-only view shows the note.
+    assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "text/plain", "image/png"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
+    assert bundle["text/plain"] == ("Starting settings: epsilon = 0.25, audience = high CTR\n"
+                                    "A still picture: to move the controls, run this notebook in JupyterLab.")
+    still = mpimg.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    # The figure alone, drawn the same way, then the note's strip below it: same width, taller.
+    alone = io.BytesIO()
+    figure = draw(0.25, 1)
+    figure.savefig(alone, format="png", bbox_inches="tight", facecolor="white")
+    plt.close(figure)
+    picture = mpimg.imread(io.BytesIO(alone.getvalue()), format="png")
+    assert still.shape[1] == picture.shape[1]
+    assert picture.shape[0] + 20 <= still.shape[0] <= picture.shape[0] + 60, (still.shape, picture.shape)
+    np.testing.assert_allclose(still[:picture.shape[0], :, :3], picture[..., :3], atol=1 / 255)
+    strip = still[picture.shape[0]:, :, :3]
+    assert (strip < 0.6).any() and (strip > 0.99).mean() > 0.8, "grey text on white below the figure"
+
+
+def test_explorer_still_picture_stays_the_first_figure_and_the_explorer_closes_its_figures():
+    box, controls, _ = _explorer_for_static_views()
+    first = box._repr_mimebundle_()
+    before = len(plt.get_fignums())
+    controls["epsilon"].value = 0.75  # a live redraw (headless here: no front end)
+    again = box._repr_mimebundle_()
+    assert again["image/png"] == first["image/png"] and "epsilon = 0.25" in again["text/plain"]
+    assert len(plt.get_fignums()) == before

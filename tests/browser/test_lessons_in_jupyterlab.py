@@ -111,6 +111,13 @@ JS_FIGURE_STATE = """([figure, status]) => {
         .filter(o => /stderr|error/.test(o.getAttribute('data-mime-type') || '')).map(o => o.innerText);
     return {images, shown, errors, busy: status ? status.innerText.trim() !== '' : false};
 }"""
+# Pictures in an explorer's output that are not its figure's: the still picture of its first
+# figure, which the output also carries for static views, must not show next to the live widget.
+JS_PICTURES_BESIDE = """(box) => {
+    const output = box.closest('.jp-OutputArea-child') || box.parentElement;
+    const own = new Set(box.querySelectorAll('img'));
+    return [...output.querySelectorAll('img')].filter(img => !own.has(img)).length;
+}"""
 # Decode every image of the notebook before a screenshot, so none is captured half-painted.
 JS_DECODE_IMAGES = """(node) => Promise.all(
     [...node.querySelectorAll('img')].map(img => img.decode().catch(() => null)))"""
@@ -296,6 +303,10 @@ class Lesson:
             box.scroll_into_view_if_needed()
             self.shot(box, f"explorer{k + 1}_before")
             label = f"explorer {k + 1} of {self.run.explorers}"
+            if is_explorer:  # its still picture (image/png, for static views) must not show beside the widget
+                beside = box.evaluate(JS_PICTURES_BESIDE)
+                if beside:
+                    self.run.problems.append(f"{label}: {beside} picture(s) shown beside the live explorer")
             if controls.count() == 0:
                 self.run.problems.append(f"{label}: no slider, dropdown or checkbox found to move")
             for j in range(controls.count()):
