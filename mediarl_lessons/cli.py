@@ -8,6 +8,7 @@
     mediarl-lessons build-exercises --check    # exit 1 if exercises/ or solutions/ is out of date
     mediarl-lessons export --otter otter/      # otter-grader master notebooks made from solutions/
     mediarl-lessons grade 01_bandits submissions/ --csv grades.csv --jobs 2 --seed 123
+    mediarl-lessons book                       # the course's website, from the committed notebooks
 
 A mistake on the command line exits with status 2 and one line saying what was wrong,
 never a traceback.
@@ -147,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "gets a fair share of what is left (default 60)")
     grade.add_argument("--seed", type=_seed, default=None,
                        help="seed of the randomised cases (default: a fresh one, printed to stderr)")
+
+    book = commands.add_parser(
+        "book",
+        help="build the course's website from the committed notebooks (nothing is executed)",
+        description="Build the course as a static website with Sphinx and MyST-NB (docs/conf.py): the lessons "
+                    "and exercises as committed, outputs and all (nothing is executed), a page per environment, "
+                    "the API reference and the guides in docs/. Any Sphinx or MyST warning fails the build. "
+                    "Needs the course's repository (a clone installed with pip install -e .).",
+    )
+    book.add_argument("--out", metavar="DIR", default=None,
+                      help="the folder the website is written to (default: _build/site in the course's folder)")
     return parser
 
 
@@ -163,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "grade":
             return _grade(args)
+        if args.command == "book":
+            return _book(args)
     except UsageError as error:
         print(f"mediarl-lessons: error: {error}", file=sys.stderr)
         return 2
@@ -347,6 +361,33 @@ def _grade(args: argparse.Namespace) -> int:
             with open(os.path.join(args.feedback, name), "w", encoding="utf-8") as file:
                 file.write(to_feedback(result, seed=seed))
     print(to_json(results) if args.json else to_table(results))
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    repo = Path(mediarl_lessons.__file__).resolve().parent.parent
+    if not (repo / "docs" / "conf.py").is_file() or not (repo / "notebooks").is_dir():
+        raise UsageError(f"the website is built from the course's repository (docs/conf.py, notebooks/), which is not "
+                         f"at {repo}: run it from a clone installed with 'pip install -e .'")
+    try:
+        from sphinx.cmd.build import build_main
+    except ImportError:
+        raise UsageError("building the website needs Sphinx and MyST-NB: pip install -r requirements.txt") from None
+    out = Path(args.out).resolve() if args.out is not None else repo / "_build" / "site"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out!r} is a file, not a folder")
+    started = time.perf_counter()
+    # -E: every page read afresh, so a warning is never hidden by a page left over from an earlier build.
+    code = build_main(["-W", "--keep-going", "-E", "-q", "-b", "html", "-c", str(repo / "docs"), str(repo), str(out)])
+    if code != 0:
+        print(f"mediarl-lessons: error: the website did not build (Sphinx's warnings above); {out} is incomplete",
+              file=sys.stderr)
+        return 1
+    print(f"website built in {time.perf_counter() - started:.0f} s: open {out / 'index.html'} in a browser, or serve "
+          f"it with: python -m http.server --directory {out}")
     return 0
 
 

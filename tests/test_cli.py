@@ -117,6 +117,7 @@ def test_demo_plot_writes_a_png(capsys, tmp_path):
         (["demo", "ad-pacing", "--episodes", "0"], "--episodes"),
         (["demo", "ad-pacing", "--plot", "chart.svg"], "ending in .png"),
         (["demo", "ad-pacing", "--plot", "/no/such/folder/chart.png"], "folder does not exist"),
+        (["book", "--out", __file__], "is a file, not a folder"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(capsys, argv, expected):
@@ -134,6 +135,25 @@ def test_console_script_and_python_dash_m_are_installed():
     failed = subprocess.run([sys.executable, "-m", "mediarl_lessons", "demo"],
                             capture_output=True, text=True)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
+
+
+def test_book_builds_the_website_and_says_where_to_open_it(tmp_path):
+    """The README's third command, as a learner runs it (its own process: Sphinx and the themes it
+    loads stay out of this one). The pages themselves are read in Chromium by tests/browser/test_site.py."""
+    from pathlib import Path
+
+    repo = Path(mediarl_lessons.__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-m", "mediarl_lessons", "book", "--out", str(tmp_path / "site")],
+                            capture_output=True, text=True, timeout=600)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert out.startswith("website built in ") and f"open {tmp_path / 'site' / 'index.html'} in a browser" in out, out
+    lessons = sorted(p.stem for p in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    pages = sorted(p.stem for p in (tmp_path / "site" / "notebooks").glob("*.html"))
+    assert pages == lessons and len(lessons) >= 7
+    environments = sorted(p.stem for p in (tmp_path / "site" / "docs" / "environments").glob("*-v*.html"))
+    assert environments == sorted(env_id.split("/")[1] for env_id in mediarl_lessons.ENVIRONMENTS)
+    assert not list((tmp_path / "site").rglob("*solutions*"))
 
 
 # Lesson 01's ranking in the live-channels demo (10,000 viewers per line-up, 8 line-ups by

@@ -107,8 +107,9 @@ def test_version_and_license():
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     commands = [line for line in readme.splitlines() if line.startswith("python3 -m venv")]
-    assert len(commands) == 2, "README must give exactly two set-up commands"
+    assert len(commands) == 3, "README must give exactly three set-up commands: open, test, build the website"
     install = "pip install -r requirements.txt -e ."
     assert commands[0].endswith(f"{install} && jupyter lab --notebook-dir=. notebooks/00_welcome.ipynb")
     assert commands[1].endswith(f"{install} && pytest")
+    assert commands[2].endswith(f"{install} && mediarl-lessons book")
     assert "README.md" in (ROOT / ".ci" / "run").read_text()
