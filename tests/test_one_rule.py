@@ -20,7 +20,9 @@ import pytest
 
 import mediarl_lessons  # noqa: F401  (registers the environments)
 from mediarl_lessons import offline, sampling
-from mediarl_lessons.agents import bandits, tabular
+# dqn and dqn_together are imported here, not on first use, so that every module holding a rule is
+# loaded before replace_everywhere looks for it, whichever test runs first.
+from mediarl_lessons.agents import bandits, dqn, dqn_together, tabular
 from mediarl_lessons.envs import ad_pacing, news_feed, session_retention
 from mediarl_lessons.envs.live_channels import BanditTestbed
 
@@ -92,14 +94,11 @@ def log_run(**kwargs) -> list[np.ndarray]:
 def dqn_run(together: bool = False, steps: int = 300) -> list[np.ndarray]:
     """A small DQN's first steps on InterestFeed-v0 (epsilon still high), alone or two side by
     side (``train_together``): the actions it stored, its returns and losses."""
-    from mediarl_lessons.agents.dqn import DQNAgent, DQNSettings
-    from mediarl_lessons.agents.dqn_together import train_together
-
-    settings = DQNSettings(buffer_size=1_000, learning_starts=100, hidden_sizes=(16,), epsilon_decay_steps=200)
+    settings = dqn.DQNSettings(buffer_size=1_000, learning_starts=100, hidden_sizes=(16,), epsilon_decay_steps=200)
     envs = [gym.make("mediarl/InterestFeed-v0") for _ in range(2 if together else 1)]
-    agents = [DQNAgent.from_env(envs[0], settings, seed=9 + i) for i in range(len(envs))]
+    agents = [dqn.DQNAgent.from_env(envs[0], settings, seed=9 + i) for i in range(len(envs))]
     if together:
-        logs = train_together(agents, envs, steps, progress=False)
+        logs = dqn_together.train_together(agents, envs, steps, progress=False)
     else:
         logs = [agents[0].train(envs[0], steps, progress=False)]
     return [array for agent, log in zip(agents, logs)
