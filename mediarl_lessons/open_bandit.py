@@ -211,8 +211,7 @@ def thompson_action_probabilities(
         size = min(chunk, n_draws - start)
         draws = rng.beta(alpha, beta, size=(size, n_items))
         # the n_slots largest draws of each impression, best first
-        top = np.argpartition(-draws, n_slots - 1, axis=1)[:, :n_slots] if n_slots < n_items \
-            else np.arange(n_items)[None, :].repeat(size, axis=0)
+        top = np.argpartition(-draws, n_slots - 1, axis=1)[:, :n_slots]
         order = np.argsort(-np.take_along_axis(draws, top, axis=1), axis=1, kind="stable")
         ranked = np.take_along_axis(top, order, axis=1)
         for slot in range(n_slots):
@@ -228,7 +227,8 @@ def action_shares(log: OpenBanditLog) -> np.ndarray:
     sampled them (each share of a slot with ``m`` rows has a standard error of about
     ``sqrt(share / m)``).
     """
-    counts = _group_counts(log.items, log.slots, log.n_items, np.ones(len(log)))
+    n_slots = len(SLOTS)
+    counts = np.bincount(log.items * n_slots + log.slots, minlength=log.n_items * n_slots).reshape(log.n_items, n_slots)
     return counts / counts.sum(axis=0)
 
 
@@ -425,10 +425,3 @@ def _target(target: object, n_items: int) -> np.ndarray:
         raise ValueError("target must hold pi(a | k) with every column (slot) summing to 1, got column sums "
                          f"{np.round(target.sum(axis=0), 6).tolist()}")
     return target
-
-
-def _group_counts(items: np.ndarray, slots: np.ndarray, n_items: int, weights: np.ndarray) -> np.ndarray:
-    """``(K, 3)`` sums of ``weights`` per (item, slot)."""
-    n_slots = len(SLOTS)
-    return np.bincount(items * n_slots + slots, weights=weights, minlength=n_items * n_slots).reshape(n_items, n_slots)
-

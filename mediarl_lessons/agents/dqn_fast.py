@@ -68,10 +68,6 @@ class NumpyQNetworkMirror:
                 np.maximum(h, 0.0, out=h)  # ReLU
         return h
 
-    def greedy_action(self, obs: np.ndarray) -> int:
-        """The action with the largest Q-value of one observation (ties to the lowest index)."""
-        return int(self.q_values(obs).argmax())
-
 
 def fused_adam(parameters: Iterable[nn.Parameter], learning_rate: float) -> torch.optim.Optimizer:
     """``torch.optim.Adam(parameters, lr=learning_rate)``, in its fused implementation where this
